@@ -1,0 +1,1 @@
+"""Infrastructure shared by every service: config, database, broker, messaging, health."""

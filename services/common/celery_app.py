@@ -1,0 +1,50 @@
+"""The Celery app factory: one configuration for every service's worker and publisher.
+
+Each service consumes exactly one queue, named after it; a task named "<service>.<action>"
+is routed to that queue, so a publisher needs only the task's name (`send_task`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+
+from services.common.config import SERVICES, Settings
+
+
+def queue_of(task_name: str) -> str:
+    """The queue a task is routed to: the service part of its name."""
+    service = task_name.split(".", 1)[0]
+    if service not in SERVICES:
+        raise ValueError(f"task {task_name!r} names no service")
+    return service
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app for one service, with the reliability settings every task relies on."""
+    for key in ("data_folder_in", "control_folder"):
+        if key in settings.broker_transport_options:
+            Path(settings.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
+    app = Celery(f"fengqiao.{settings.service}", broker=settings.broker_url)
+    app.conf.update(
+        broker_transport_options={"visibility_timeout": 3600, **settings.broker_transport_options},
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        task_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        # Tasks are idempotent, so a message is acknowledged only after its work is done
+        # and is redelivered if the worker dies mid-task.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.service,
+        task_routes={f"{s}.*": {"queue": s} for s in SERVICES},
+        task_create_missing_queues=True,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app

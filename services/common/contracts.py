@@ -1,0 +1,113 @@
+"""Versioned message contracts: the only thing services share about each other.
+
+A contract names a task ("<service>.<action>") and the marshmallow schema of its one
+argument, `message`. Every message carries a `message_id`, chosen by the sender before it
+is queued, which the receiver records so that a redelivered message does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from services.common.celery_app import queue_of
+
+
+class Message(Schema):
+    class Meta:
+        unknown = RAISE
+
+    message_id = fields.UUID(required=True)
+    version = fields.Integer(required=True)
+    sent_at = fields.AwareDateTime(required=True)
+
+
+class Location(Schema):
+    village = fields.String(required=True)
+    address = fields.String(load_default=None, allow_none=True)
+    lat = fields.Float(load_default=None, allow_none=True)
+    lon = fields.Float(load_default=None, allow_none=True)
+
+
+class Person(Schema):
+    name = fields.String(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    role = fields.String(load_default=None, allow_none=True)
+
+
+class Hazard(Schema):
+    category = fields.String(required=True)
+    severity = fields.String(required=True)
+
+
+class ReportSubmittedV1(Message):
+    """A report intake accepted, handed to the service that owns its kind."""
+
+    report_id = fields.UUID(required=True)
+    tracking_code = fields.String(required=True)
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["dispute", "hazard", "brave_act", "good_deed"])
+    )
+    summary = fields.String(required=True)
+    details = fields.String(load_default=None, allow_none=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    location = fields.Nested(Location, required=True)
+    reporter = fields.Nested(Person, required=True)
+    parties = fields.List(fields.Nested(Person), load_default=list)
+    hazard = fields.Nested(Hazard, load_default=None, allow_none=True)
+    nominee = fields.Nested(Person, load_default=None, allow_none=True)
+
+
+class SendSmsV1(Message):
+    """Ask notify to send one SMS; `idempotency_key` makes the request happen at most once."""
+
+    idempotency_key = fields.String(required=True, validate=validate.Length(1, 255))
+    recipient = fields.String(required=True)
+    template = fields.String(required=True)
+    params = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
+    report_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class ReportEventV1(Message):
+    """Something happened to a report elsewhere; intake adds it to the report's timeline."""
+
+    report_id = fields.UUID(required=True)
+    event = fields.String(required=True, validate=validate.Length(1, 64))
+    service = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+    detail = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+@dataclass(frozen=True)
+class Contract:
+    task: str
+    schema: type[Message]
+    version: int
+
+    @property
+    def queue(self) -> str:
+        return queue_of(self.task)
+
+    def load(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Validate a received message; raises marshmallow.ValidationError if it is malformed."""
+        loaded: dict[str, Any] = self.schema().load(message)
+        return loaded
+
+    def dump(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Validate and serialise an outgoing message to plain JSON types."""
+        data = self.schema().dump(payload)
+        self.schema().load(data)  # refuse to send what the receiver would refuse
+        dumped: dict[str, Any] = data
+        return dumped
+
+
+OPEN_CASE = Contract("mediation.open_case", ReportSubmittedV1, 1)
+OPEN_HAZARD_CLAIM = Contract("rewards.open_hazard_claim", ReportSubmittedV1, 1)
+OPEN_NOMINATION = Contract("rewards.open_nomination", ReportSubmittedV1, 1)
+SEND_SMS = Contract("notify.send_sms", SendSmsV1, 1)
+RECORD_REPORT_EVENT = Contract("intake.record_report_event", ReportEventV1, 1)
+
+ALL_CONTRACTS = (OPEN_CASE, OPEN_HAZARD_CLAIM, OPEN_NOMINATION, SEND_SMS, RECORD_REPORT_EVENT)

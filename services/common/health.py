@@ -1,0 +1,82 @@
+"""`GET /healthz` (the process is up) and `GET /readyz` (its database and broker answer)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+from celery import Celery
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from services.common.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+    service = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+def check_broker(celery: Celery) -> None:
+    """Raise if the broker cannot take a message right now."""
+    url = str(celery.conf.broker_url)
+    if url.startswith("filesystem://"):
+        folder = Path(celery.conf.broker_transport_options["data_folder_in"])
+        if not os.access(folder, os.W_OK):
+            raise OSError(f"broker folder {folder} is not writable")
+        return
+    if url.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return
+    with celery.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+
+
+def health_blueprint(*, service: str, db: Database, celery: Celery) -> Blueprint:
+    """The health endpoints of one service."""
+    blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+    checks: dict[str, Callable[[], Any]] = {
+        "database": db.ping,
+        "broker": lambda: check_broker(celery),
+    }
+
+    @blp.route("/healthz")
+    class Health(MethodView):
+        @blp.response(200, HealthSchema)
+        def get(self) -> dict[str, Any]:
+            """The process is up."""
+            return {"status": "ok", "service": service, "checks": {}}
+
+    @blp.route("/readyz")
+    class Ready(MethodView):
+        @blp.response(200, HealthSchema)
+        @blp.alt_response(503, schema=HealthSchema, description="A dependency is unreachable")
+        def get(self) -> tuple[dict[str, Any], int]:
+            """The database and the broker are reachable."""
+            results: dict[str, str] = {}
+            for name, check in checks.items():
+                try:
+                    check()
+                    results[name] = "ok"
+                except Exception as exc:  # any failure means "not ready", named below
+                    log.warning("readiness check %s failed: %s", name, exc)
+                    results[name] = f"unreachable: {type(exc).__name__}"
+            failing = [name for name, result in results.items() if result != "ok"]
+            status = "ok" if not failing else "failing: " + ", ".join(failing)
+            return {"status": status, "service": service, "checks": results}, (
+                503 if failing else 200
+            )
+
+    return blp

@@ -1,0 +1,103 @@
+"""What one service process holds: settings, clock, database, Celery app and messaging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from celery import Celery
+from flask import Flask
+from flask_smorest import Api, Blueprint
+
+from services.common.celery_app import create_celery
+from services.common.clock import Clock, SystemClock
+from services.common.config import Settings
+from services.common.db import Database
+from services.common.errors import register_error_handlers
+from services.common.health import health_blueprint
+from services.common.messaging import Messaging, OutboxMixin, ProcessedMessageMixin
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    db: Database
+    celery: Celery
+    messaging: Messaging
+
+    @property
+    def service(self) -> str:
+        return self.settings.service
+
+
+R = TypeVar("R", bound=Runtime)
+
+
+def build_runtime(
+    runtime_class: type[R],
+    *,
+    settings: Settings,
+    outbox: type[OutboxMixin],
+    processed: type[ProcessedMessageMixin],
+    clock: Clock | None = None,
+) -> R:
+    """Wire one service's infrastructure from its settings."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    celery = create_celery(settings)
+    messaging = Messaging(
+        service=settings.service,
+        db=db,
+        celery=celery,
+        clock=clock,
+        outbox=outbox,
+        processed=processed,
+    )
+    return runtime_class(
+        settings=settings, clock=clock, db=db, celery=celery, messaging=messaging
+    )
+
+
+def create_api_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    blueprints: list[Blueprint],
+    security_schemes: dict[str, dict[str, str]] | None = None,
+) -> Flask:
+    """A Flask app with its OpenAPI document at /v1/openapi.json and the health probes."""
+    spec_options: dict[str, Any] = {"info": {"description": description}}
+    if security_schemes:
+        spec_options["components"] = {"securitySchemes": security_schemes}
+        spec_options["security"] = [{name: []} for name in security_schemes]
+    app = Flask(f"services.{runtime.service}")
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS=spec_options,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin()})
+    api.register_blueprint(
+        health_blueprint(service=runtime.service, db=runtime.db, celery=runtime.celery)
+    )
+    for blp in blueprints:
+        api.register_blueprint(blp)
+    register_error_handlers(app)
+    app.extensions["fengqiao"] = runtime
+    return app
+
+
+def runtime_of(app: Flask) -> Any:
+    """The runtime the app was built with."""
+    return app.extensions["fengqiao"]

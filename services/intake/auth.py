@@ -1,0 +1,59 @@
+"""Agency API keys: `fq_<key id>_<secret>`, the secret stored only as a SHA-256 hash.
+
+The key id finds the row with an index; the hash is compared in constant time. Keys are
+long random strings, so a fast hash is enough (a slow one only guards guessable passwords).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from services.intake.models import Agency, ApiKey
+
+KEY_PREFIX = "fq_"
+
+
+@dataclass(frozen=True)
+class Caller:
+    agency_id: uuid.UUID
+    agency_name: str
+    key_id: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(session: Session, *, agency: Agency, now: datetime) -> str:
+    """Create a key for `agency` and return it in full; only its hash is kept."""
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiKey(id=key_id, agency=agency, secret_hash=_hash(secret), created_at=now))
+    return f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def authenticate(session: Session, authorization: str | None) -> Caller | None:
+    """The caller an `Authorization: Bearer …` header proves, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+        return None
+    key_id, _, secret = token.removeprefix(KEY_PREFIX).partition("_")
+    if not key_id or not secret or len(key_id) > 32:
+        return None
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        _hash(secret)  # spend the same time as a real comparison
+        return None
+    if not hmac.compare_digest(key.secret_hash, _hash(secret)) or key.revoked_at is not None:
+        return None
+    return Caller(agency_id=key.agency_id, agency_name=key.agency.name, key_id=key.id)

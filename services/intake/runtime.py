@@ -1,0 +1,56 @@
+"""Intake's process wiring."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from services.common.clock import Clock
+from services.common.config import Settings, load_settings
+from services.common.db import Database
+from services.common.runtime import Runtime, build_runtime
+from services.intake.models import OutboxMessage, ProcessedMessage, Village
+
+
+class BeatMap:
+    """The villages the station knows, cached briefly (the map changes rarely)."""
+
+    def __init__(self, db: Database, ttl_seconds: float = 60.0) -> None:
+        self._db = db
+        self._ttl = ttl_seconds
+        self._codes: frozenset[str] = frozenset()
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def knows(self, code: str) -> bool:
+        """Whether `code` is a village on the beat map."""
+        with self._lock:
+            age = time.monotonic() - self._loaded_at
+            # A miss may be a village added a moment ago: reload, but not on every bad request.
+            if age > self._ttl or (code not in self._codes and age > 5.0):
+                with self._db.sessions() as session:
+                    self._codes = frozenset(session.scalars(select(Village.code)))
+                self._loaded_at = time.monotonic()
+            return code in self._codes
+
+
+@dataclass
+class IntakeRuntime(Runtime):
+    beat_map: BeatMap = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.beat_map = BeatMap(self.db)
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> IntakeRuntime:
+    """Intake's runtime from the environment (or the settings a test hands in)."""
+    return build_runtime(
+        IntakeRuntime,
+        settings=settings or load_settings("intake"),
+        outbox=OutboxMessage,
+        processed=ProcessedMessage,
+        clock=clock,
+    )

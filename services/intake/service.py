@@ -1,0 +1,179 @@
+"""Intake's reads and writes. Functions take the session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from services.common.errors import NotFound
+from services.common.messaging import Messaging
+from services.common.station import Station
+from services.intake import routing
+from services.intake.models import Agency, Report, ReportEvent, Village
+
+AGENCY_KINDS = ("grid", "community", "government", "enterprise", "school", "volunteer")
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+# Where each event moves a report's status; a status only ever moves forward.
+STATUS_RANK = {
+    "received": 0,
+    "routed": 1,
+    "in_progress": 2,
+    "resolved": 3,
+    "rewarded": 3,
+    "declined": 3,
+    "duplicate": 3,
+    "closed": 4,
+}
+STATUS_BY_EVENT = {
+    "case_opened": "routed",
+    "hazard_claim_opened": "routed",
+    "nomination_opened": "routed",
+    "case_accepted": "in_progress",
+    "claim_verified": "in_progress",
+    "nomination_under_review": "in_progress",
+    "case_resolved": "resolved",
+    "case_declined": "declined",
+    "reward_paid": "rewarded",
+    "award_approved": "rewarded",
+    "marked_duplicate": "duplicate",
+    "case_closed": "closed",
+    "claim_closed": "closed",
+}
+
+
+def new_tracking_code() -> str:
+    """A short code a resident can read out on the phone: WC + 8 Crockford characters."""
+    return "WC" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def create_agency(session: Session, *, name: str, kind: str, now: datetime) -> Agency:
+    """Register a partner agency."""
+    if kind not in AGENCY_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(AGENCY_KINDS)}")
+    if session.scalar(select(Agency).where(Agency.name == name)) is not None:
+        raise ValueError(f"an agency named {name!r} exists already")
+    agency = Agency(name=name, kind=kind, created_at=now)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def seed_station(session: Session, *, station: Station) -> int:
+    """Load the beat map on an empty database; returns how many villages were added."""
+    if session.scalar(select(func.count()).select_from(Village)):
+        return 0
+    villages = station.section("villages")
+    session.add_all(Village(code=v["code"], name=v["name"]) for v in villages)
+    return len(villages)
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    """Store a validated report and queue its routing, in one transaction."""
+
+    agency_id: uuid.UUID
+    data: dict[str, Any]
+
+    def run(self, session: Session, *, messaging: Messaging, now: datetime) -> Report:
+        data = self.data
+        location = data["location"]
+        report = Report(
+            id=uuid.uuid4(),
+            tracking_code=new_tracking_code(),
+            agency_id=self.agency_id,
+            kind=data["kind"],
+            status="received",
+            summary=data["summary"],
+            details=data.get("details"),
+            occurred_at=data["occurred_at"],
+            village=location["village"],
+            address=location.get("address"),
+            lat=location.get("lat"),
+            lon=location.get("lon"),
+            reporter=data["reporter"],
+            parties=data.get("parties", []),
+            hazard=data.get("hazard"),
+            nominee=data.get("nominee"),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(report)
+        session.add(
+            ReportEvent(
+                message_id=uuid.uuid4(),
+                report=report,
+                at=now,
+                event="received",
+                service="intake",
+                detail=f"accepted with tracking code {report.tracking_code}",
+            )
+        )
+        for contract, payload in routing.messages_for(report):
+            messaging.publish(session, contract, payload)
+        return report
+
+
+def get_report(session: Session, *, agency_id: uuid.UUID, report_id: uuid.UUID) -> Report:
+    """One of the agency's reports with its timeline; another agency's is not found."""
+    report = session.scalar(
+        select(Report)
+        .where(Report.id == report_id, Report.agency_id == agency_id)
+        .options(selectinload(Report.events))
+    )
+    if report is None:
+        raise NotFound("no such report")
+    return report
+
+
+def list_reports(
+    session: Session,
+    *,
+    agency_id: uuid.UUID,
+    kind: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Report], int]:
+    """The agency's reports, newest first, one page of them and the total count."""
+    query = select(Report).where(Report.agency_id == agency_id)
+    if kind:
+        query = query.where(Report.kind == kind)
+    if status:
+        query = query.where(Report.status == status)
+    if since:
+        query = query.where(Report.created_at >= since)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(Report.created_at.desc(), Report.id).offset(offset).limit(limit)
+    ).all()
+    return list(page), total
+
+
+def record_event(session: Session, *, message: dict[str, Any], now: datetime) -> bool:
+    """Add an event to its report's timeline and move the status forward; False if unknown."""
+    report = session.get(Report, message["report_id"], with_for_update=True)
+    if report is None:
+        return False
+    session.add(
+        ReportEvent(
+            message_id=message["message_id"],
+            report_id=report.id,
+            at=message["at"],
+            event=message["event"],
+            service=message["service"],
+            detail=message.get("detail", ""),
+        )
+    )
+    new_status = STATUS_BY_EVENT.get(message["event"])
+    if new_status and STATUS_RANK[new_status] > STATUS_RANK[report.status]:
+        report.status = new_status
+    report.updated_at = now
+    return True

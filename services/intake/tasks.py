@@ -1,0 +1,24 @@
+"""Intake's Celery tasks: thin wrappers that hand each message to `service.py`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.common.contracts import RECORD_REPORT_EVENT
+from services.intake import service
+from services.intake.runtime import IntakeRuntime
+
+log = logging.getLogger(__name__)
+
+
+def register(runtime: IntakeRuntime) -> None:
+    """Register intake's consumers on its Celery app."""
+
+    @runtime.messaging.consumer(RECORD_REPORT_EVENT)
+    def record_report_event(session: Session, message: dict[str, Any]) -> None:
+        """Add another service's event to a report's timeline."""
+        if not service.record_event(session, message=message, now=runtime.clock.now()):
+            log.warning("event %s names unknown report %s", message["event"], message["report_id"])
