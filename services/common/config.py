@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from environs import Env
 
 SERVICES = ("intake", "mediation", "rewards", "notify")
+SCHEDULER = "scheduler"  # the beat process: it has the broker settings and no database
 DEFAULT_STATION_FILE = Path(__file__).with_name("station_demo.toml")
 
 
@@ -25,7 +26,7 @@ class Settings:
     broker_transport_options: dict[str, Any] = field(default_factory=dict)
     var_dir: Path = Path("var")
     station_file: Path = DEFAULT_STATION_FILE
-    station_tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    station_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     outbox_relay_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -42,11 +43,11 @@ def broker_folder(var_dir: Path) -> Path:
 
 def load_settings(service: str, env: Env | None = None) -> Settings:
     """Read one service's settings from the environment."""
-    if service not in SERVICES:
+    if service not in (*SERVICES, SCHEDULER):
         raise ValueError(f"unknown service {service!r}")
     env = env or Env()
     var_dir = Path(env.str("FENGQIAO_VAR_DIR", "var")).resolve()
-    broker_url = env.str("BROKER_URL", "") or env.str("REDIS_URL", "") or "filesystem://"
+    broker_url = env.str("BROKER_URL", "") or env.str("REDIS_URL", "") or "filesystem://localhost/"
     options: dict[str, Any] = {}
     if broker_url.startswith("filesystem://"):
         folder = broker_folder(var_dir)

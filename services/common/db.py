@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, Uuid, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -48,7 +48,7 @@ class ServiceBase(DeclarativeBase):
     """Shared type map; each service subclasses it with its own MetaData."""
 
     __abstract__ = True
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         uuid.UUID: Uuid(),
         dict[str, Any]: JSON(),

@@ -23,12 +23,24 @@ class MaskingFormatter(logging.Formatter):
         return mask_personal_data(super().format(record))
 
 
+class QuietHousekeeping(logging.Filter):
+    """Drops the success line of the outbox relay, which runs every second or so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "celery.app.trace"
+            and record.levelno <= logging.INFO
+            and ".relay_outbox[" in record.getMessage()
+        )
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Log lines to stderr, tagged with the service, personal data masked."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         MaskingFormatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
     )
+    handler.addFilter(QuietHousekeeping())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

@@ -172,9 +172,7 @@ class Messaging:
 
         return register
 
-    def handle_once(
-        self, contract: Contract, message: dict[str, Any], handler: Handler
-    ) -> bool:
+    def handle_once(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
         """Run `handler` for `message` unless it already ran; True if it ran now."""
         message_id: uuid.UUID = message["message_id"]
         try:

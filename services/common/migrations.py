@@ -29,7 +29,7 @@ def upgrade(service: str, database_url: str) -> None:
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
-    """Write UTC timestamps as plain `sa.DateTime(timezone=True)`: migrations stay free of app code."""
+    """Render UTC timestamps as `sa.DateTime(timezone=True)`: migrations import no app code."""
     from services.common.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -44,9 +44,10 @@ def run_env(metadata: MetaData) -> None:
     from services.common.db import make_engine
 
     config = context.config
-    service = config.attributes.get("service") or Path(
-        config.get_main_option("script_location") or ""
-    ).parent.name
+    service = (
+        config.attributes.get("service")
+        or Path(config.get_main_option("script_location") or "").parent.name
+    )
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = make_engine(url)
     with engine.connect() as connection:

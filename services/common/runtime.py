@@ -57,9 +57,7 @@ def build_runtime(
         outbox=outbox,
         processed=processed,
     )
-    return runtime_class(
-        settings=settings, clock=clock, db=db, celery=celery, messaging=messaging
-    )
+    return runtime_class(settings=settings, clock=clock, db=db, celery=celery, messaging=messaging)
 
 
 def create_api_app(

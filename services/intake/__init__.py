@@ -18,11 +18,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings is None:
         configure_logging("intake-api")
     runtime = intake_runtime.build(settings, clock)
-    app = create_api_app(
+    return create_api_app(
         runtime,
         title="Fengqiao intake",
         description="Partner agencies submit reports and follow their status.",
         blueprints=[blp],
         security_schemes={"agencyKey": {"type": "http", "scheme": "bearer"}},
     )
-    return app

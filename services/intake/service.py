@@ -65,7 +65,7 @@ def create_agency(session: Session, *, name: str, kind: str, now: datetime) -> A
     return agency
 
 
-def seed_station(session: Session, *, station: Station) -> int:
+def seed_station(session: Session, station: Station) -> int:
     """Load the beat map on an empty database; returns how many villages were added."""
     if session.scalar(select(func.count()).select_from(Village)):
         return 0

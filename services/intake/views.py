@@ -92,6 +92,4 @@ class Report(MethodView):
     def get(self, report_id: uuid.UUID) -> Any:
         """One report with its status timeline; another agency's report is a 404."""
         with _runtime().db.sessions() as session:
-            return service.get_report(
-                session, agency_id=_caller().agency_id, report_id=report_id
-            )
+            return service.get_report(session, agency_id=_caller().agency_id, report_id=report_id)

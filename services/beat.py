@@ -1,0 +1,29 @@
+"""The one beat scheduler: `celery -A services.beat beat`.
+
+It only sends periodic tasks, by name, to each service's queue; that service's workers run
+them. Run exactly one beat per deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.celery_app import create_celery
+from services.common.config import SCHEDULER, SERVICES, load_settings
+from services.common.logging import configure_logging
+from services.common.scheduling import relay_schedule
+
+
+def beat_schedule(relay_seconds: float) -> dict[str, dict[str, Any]]:
+    """Every periodic task of the system."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for service in SERVICES:
+        schedule.update(relay_schedule(service, relay_seconds))
+    return schedule
+
+
+configure_logging("beat")
+settings = load_settings(SCHEDULER)
+app = create_celery(settings)
+app.conf.beat_schedule = beat_schedule(settings.outbox_relay_seconds)
+app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")

@@ -1,0 +1,54 @@
+"""The `fengqiao` command: set up databases, manage agencies, run the system, play the demo.
+
+The CLI is a composition root, like the beat scheduler: it may use every service's code.
+The services themselves never import each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from services.common.bootstrap import bootstrap
+from services.common.config import SERVICES
+from services.common.logging import configure_logging
+
+
+@click.group()
+def main() -> None:
+    """Fengqiao: community policing services (intake, mediation, rewards, notify)."""
+    configure_logging("cli", level="WARNING")
+
+
+def bootstrap_service(service: str) -> int:
+    """Migrate one service's database and seed the demo station if it is empty."""
+    runtime: Any = importlib.import_module(f"services.{service}.runtime").build()
+    seed = importlib.import_module(f"services.{service}.service").seed_station
+    try:
+        return bootstrap(runtime, seed)
+    finally:
+        runtime.db.dispose()
+
+
+@main.command()
+@click.option("--service", "only", type=click.Choice(SERVICES), help="Only this service.")
+def migrate(only: str | None) -> None:
+    """Bring databases to the newest schema and load the demo station into empty ones."""
+    for service in [only] if only else SERVICES:
+        added = bootstrap_service(service)
+        click.echo(f"{service}: migrated" + (f", seeded {added} rows" if added else ""))
+
+
+def _register_subcommands() -> None:
+    from services.cli.agency import agency
+    from services.cli.demo import demo
+    from services.cli.run import run
+
+    main.add_command(agency)
+    main.add_command(demo)
+    main.add_command(run)
+
+
+_register_subcommands()

@@ -1,0 +1,24 @@
+"""Builds a service's Celery worker app: its consumers plus the outbox relay task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from celery import Celery
+
+from services.common.logging import configure_logging
+from services.common.runtime import Runtime
+from services.common.scheduling import register_relay_task
+
+R = TypeVar("R", bound=Runtime)
+
+
+def worker_app(service: str, build: Callable[[], R], *registrars: Callable[[R], None]) -> Celery:
+    """The Celery app a `celery -A services.<service>.worker worker -Q <service>` runs."""
+    configure_logging(f"{service}-worker")
+    runtime = build()
+    register_relay_task(runtime.messaging)
+    for register in registrars:
+        register(runtime)
+    return runtime.celery

@@ -1,0 +1,6 @@
+"""The mediation worker: `celery -A services.mediation.worker worker -Q mediation`."""
+
+from services.common.worker import worker_app
+from services.mediation import runtime, tasks
+
+app = worker_app("mediation", runtime.build, tasks.register)

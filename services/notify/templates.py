@@ -1,0 +1,77 @@
+"""SMS templates: versioned, Chinese, sent behind the station's approved signature.
+
+One segment holds 70 characters (signature included); a longer message is sent in parts
+of 67, and no message may exceed 500 characters.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass
+from typing import Any
+
+SINGLE_SEGMENT = 70
+MULTI_SEGMENT = 67
+MAX_LENGTH = 500
+
+
+class TemplateError(ValueError):
+    """A message that may not be sent as asked; the text says why."""
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    version: int
+    text: str
+
+    @property
+    def fields(self) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
+
+
+TEMPLATES = {
+    t.name: t
+    for t in (
+        Template(
+            "report_received",
+            1,
+            "您反映的情况已受理，查询码{tracking_code}。我们将尽快处理并告知结果。",
+        ),
+        Template(
+            "case_assigned",
+            1,
+            "{village}新纠纷待您受理，查询码{tracking_code}，请于{due}前接案。",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    template: Template
+    text: str
+    segments: int
+
+
+def count_segments(text: str) -> int:
+    """How many SMS parts `text` (signature included) is billed and sent as."""
+    return 1 if len(text) <= SINGLE_SEGMENT else math.ceil(len(text) / MULTI_SEGMENT)
+
+
+def render(*, signature: str, template_name: str, params: dict[str, Any]) -> Rendered:
+    """The full text of an SMS; raises TemplateError naming what is wrong."""
+    template = TEMPLATES.get(template_name)
+    if template is None:
+        raise TemplateError(f"unknown template {template_name!r}")
+    missing = sorted(template.fields - params.keys())
+    if missing:
+        raise TemplateError(f"template {template_name!r} needs {', '.join(missing)}")
+    body = template.text.format(**{k: str(v) for k, v in params.items()})
+    if "【" in body or "】" in body:
+        raise TemplateError("the body may not contain 【 or 】 (reserved for the signature)")
+    text = signature + body
+    if len(text) > MAX_LENGTH:
+        raise TemplateError(f"message is {len(text)} characters; at most {MAX_LENGTH}")
+    return Rendered(template=template, text=text, segments=count_segments(text))

@@ -1,0 +1,6 @@
+"""The notify worker: `celery -A services.notify.worker worker -Q notify`."""
+
+from services.common.worker import worker_app
+from services.notify import runtime, tasks
+
+app = worker_app("notify", runtime.build, tasks.register)

@@ -1,0 +1,27 @@
+"""Rewards' process wiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.common.clock import Clock
+from services.common.config import Settings, load_settings
+from services.common.runtime import Runtime, build_runtime
+from services.rewards.models import OutboxMessage, ProcessedMessage
+from services.rewards.rules import RewardRules, load_rules
+
+
+@dataclass
+class RewardsRuntime(Runtime):
+    rules: RewardRules = field(default_factory=load_rules)
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> RewardsRuntime:
+    """Rewards' runtime from the environment (or the settings a test hands in)."""
+    return build_runtime(
+        RewardsRuntime,
+        settings=settings or load_settings("rewards"),
+        outbox=OutboxMessage,
+        processed=ProcessedMessage,
+        clock=clock,
+    )
