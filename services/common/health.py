@@ -13,6 +13,8 @@ from celery import Celery
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from services.common.db import Database
 
@@ -34,7 +36,9 @@ def check_broker(celery: Celery) -> None:
             raise OSError(f"broker folder {folder} is not writable")
         return
     if url.startswith(("redis://", "rediss://")):
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
         try:
             client.ping()
         finally:

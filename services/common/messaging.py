@@ -11,6 +11,7 @@ is at least once: every consumer records the `message_id` it handled in
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ from services.common.db import Database
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
+# After the broker refuses a message, the fast path stands aside this long and leaves the
+# rows to the periodic relay, so that requests do not each wait for a dead broker.
+FAST_PATH_PAUSE_SECONDS = 10.0
 
 
 class OutboxMixin:
@@ -74,6 +78,7 @@ class Messaging:
         self.clock = clock
         self.outbox = outbox
         self.processed = processed
+        self._fast_path_paused_until = 0.0
 
     # -- writing -----------------------------------------------------------------------
 
@@ -91,13 +96,21 @@ class Messaging:
         return message_id
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A transaction whose outbox messages are handed to the broker right after commit."""
+    def transaction(
+        self, *, defer: Callable[[Callable[[], object]], None] | None = None
+    ) -> Iterator[Session]:
+        """A transaction whose outbox messages are handed to the broker right after commit.
+
+        `defer` postpones that hand-over, e.g. until an HTTP response has been sent.
+        """
         with self.db.transaction() as session:
             yield session
             pending: list[uuid.UUID] = list(session.info.pop(_PENDING_KEY, []))
-        if pending:
-            self.relay(ids=pending)
+        if pending and time.monotonic() >= self._fast_path_paused_until:
+            if defer is None:
+                self.relay(ids=pending)
+            else:
+                defer(lambda: self.relay(ids=pending))
 
     # -- relaying ----------------------------------------------------------------------
 
@@ -131,6 +144,8 @@ class Messaging:
                     )
                 except (BrokerError, OSError) as exc:
                     log.warning("broker refused outbox message %s (%s): %s", row.id, row.task, exc)
+                    if ids is not None:
+                        self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
                     break
                 row.published_at = self.clock.now()
                 sent += 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from celery import Celery
-from flask import Flask
+from flask import Flask, Response, after_this_request
 from flask_smorest import Api, Blueprint
 
 from services.common.celery_app import create_celery
@@ -85,6 +86,9 @@ def create_api_app(
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Validation errors key list items by index (int) beside field names (str): sorting
+    # such keys would fail, so keep the schema's order instead.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin()})
     api.register_blueprint(
         health_blueprint(service=runtime.service, db=runtime.db, celery=runtime.celery)
@@ -96,6 +100,10 @@ def create_api_app(
     return app
 
 
-def runtime_of(app: Flask) -> Any:
-    """The runtime the app was built with."""
-    return app.extensions["fengqiao"]
+def after_response(work: Callable[[], object]) -> None:
+    """Run `work` once the current response has gone to the client."""
+
+    @after_this_request
+    def _schedule(response: Response) -> Response:
+        response.call_on_close(work)
+        return response

@@ -9,6 +9,7 @@ from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from services.common.runtime import after_response
 from services.intake import service
 from services.intake.auth import Caller, authenticate
 from services.intake.runtime import IntakeRuntime
@@ -56,7 +57,8 @@ class Reports(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Submit a report; it is stored before the answer, routed in the background."""
         runtime = _runtime()
-        with runtime.messaging.transaction() as session:
+        # The 202 goes out first; handing the routing messages to the broker follows it.
+        with runtime.messaging.transaction(defer=after_response) as session:
             report = service.SubmitReport(agency_id=_caller().agency_id, data=data).run(
                 session, messaging=runtime.messaging, now=runtime.clock.now()
             )
