@@ -56,7 +56,7 @@ class ProcessedMessageMixin:
     processed_at: Mapped[datetime]
 
 
-Handler = Callable[[Session, dict[str, Any]], None]
+Handler = Callable[[Session, dict[str, Any]], object]
 
 
 class Messaging:
@@ -173,7 +173,10 @@ class Messaging:
 
             run.__name__ = handler.__name__
             run.__doc__ = handler.__doc__
+            # shared=False: Celery would otherwise add the task to every app in the
+            # process, bound to this service's database.
             task: Task[Any, Any] = self.celery.task(
+                shared=False,
                 name=contract.task,
                 bind=True,
                 autoretry_for=(Exception,),

@@ -14,7 +14,7 @@ def relay_task_name(service: str) -> str:
 def register_relay_task(messaging: Messaging) -> None:
     """The task that publishes outbox rows the broker did not take right after commit."""
 
-    @messaging.celery.task(name=relay_task_name(messaging.service), acks_late=False)
+    @messaging.celery.task(name=relay_task_name(messaging.service), acks_late=False, shared=False)
     def relay_outbox() -> int:
         """Publish unpublished outbox messages."""
         return messaging.relay()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.common.clock import to_station_time
 from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
+from services.common.phones import normalise_mobile
 from services.common.station import Station
 from services.mediation.models import Case, CaseParty, Desk, Staff, Village
 from services.mediation.rules import MediationRules
@@ -23,12 +24,22 @@ def seed_station(session: Session, station: Station) -> int:
         return 0
     leader = station.section("duty_leader")
     rows: list[Any] = [
-        Staff(id=leader["id"], name=leader["name"], phone=leader["phone"], role="duty_leader")
+        Staff(
+            id=leader["id"],
+            name=leader["name"],
+            phone=normalise_mobile(leader["phone"]),
+            role="duty_leader",
+        )
     ]
     officer_of: dict[str, str] = {}
     for officer in station.section("officers"):
         rows.append(
-            Staff(id=officer["id"], name=officer["name"], phone=officer["phone"], role="officer")
+            Staff(
+                id=officer["id"],
+                name=officer["name"],
+                phone=normalise_mobile(officer["phone"]),
+                role="officer",
+            )
         )
         officer_of.update(dict.fromkeys(officer["villages"], officer["id"]))
     for village in station.section("villages"):

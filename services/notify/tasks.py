@@ -32,6 +32,7 @@ def register(runtime: NotifyRuntime) -> None:
         )
 
     @runtime.celery.task(
+        shared=False,
         name=service.DELIVER_SMS.task,
         autoretry_for=(TemporaryFailure,),
         retry_backoff=True,

@@ -1,0 +1,92 @@
+"""首接: a dispute from intake opens a case owned by its village's officer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from services.common.contracts import OPEN_CASE
+from services.mediation import service
+from services.mediation.models import Case
+from services.mediation.runtime import MediationRuntime
+from tests import messages
+from tests.conftest import NOW
+from tests.outbox import outbox_where
+
+
+def open_case(runtime: MediationRuntime, message: dict[str, object]) -> bool:
+    def handler(session: object, msg: dict[str, object]) -> None:
+        service.open_case(
+            session,  # type: ignore[arg-type]
+            report=msg,
+            messaging=runtime.messaging,
+            rules=runtime.rules,
+            now=runtime.clock.now(),
+        )
+
+    return runtime.messaging.handle_once(OPEN_CASE, message, handler)
+
+
+def case_of(runtime: MediationRuntime, report_id: object) -> Case:
+    with runtime.db.sessions() as session:
+        case = session.scalar(select(Case).where(Case.report_id == report_id))
+        assert case is not None
+        _ = case.parties, case.owner
+        return case
+
+
+def test_the_case_belongs_to_the_officer_of_the_village(mediation: MediationRuntime) -> None:
+    message = messages.open_case()
+
+    assert open_case(mediation, message)
+
+    case = case_of(mediation, message["report_id"])
+    assert case.owner.id == "officer-guo"  # weicun-3 is 郭警官's (分片包村)
+    assert case.status == "awaiting_acceptance"
+    assert case.accept_due_at == NOW + timedelta(hours=24)
+    assert [(p.name, p.phone, p.role) for p in case.parties] == [
+        ("陈大哥", "+8613900139000", "claimant"),
+        ("陈二弟", "+8613700137000", "respondent"),
+    ]
+
+
+def test_intake_and_the_officer_are_told(mediation: MediationRuntime) -> None:
+    message = messages.open_case()
+    open_case(mediation, message)
+
+    events = outbox_where(mediation, "report_id", equals=str(message["report_id"]))
+    sms = outbox_where(mediation, "params", "tracking_code", equals=message["tracking_code"])
+
+    assert [(task, body["event"]) for task, body in events] == [
+        ("intake.record_report_event", "case_opened")
+    ]
+    assert "郭警官" in events[0][1]["detail"]
+    assert "2026-11-29 12:00" in events[0][1]["detail"]  # the deadline in station time
+    [(task, request)] = sms
+    assert task == "notify.send_sms"
+    assert request["recipient"] == "+8613951900011"
+    assert request["template"] == "case_assigned"
+    assert request["priority"] == "urgent"
+
+
+def test_a_village_without_an_officer_goes_to_the_duty_leader(
+    mediation: MediationRuntime,
+) -> None:
+    message = messages.open_case(location={"village": "weicun-99"})
+
+    open_case(mediation, message)
+
+    assert case_of(mediation, message["report_id"]).owner.role == "duty_leader"
+
+
+def test_a_redelivered_dispute_opens_one_case(mediation: MediationRuntime) -> None:
+    message = messages.open_case()
+
+    assert open_case(mediation, message)
+    assert not open_case(mediation, message)
+
+    with mediation.db.sessions() as session:
+        count = session.scalar(select(func.count()).where(Case.report_id == message["report_id"]))
+    assert count == 1
+    assert len(outbox_where(mediation, "report_id", equals=str(message["report_id"]))) == 1

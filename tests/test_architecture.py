@@ -1,0 +1,96 @@
+"""The shape of the system: services apart, every contract consumed, models match migrations."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+import services
+from services.common.config import SERVICES
+from services.common.contracts import ALL_CONTRACTS
+from services.common.migrations import upgrade
+from services.common.scheduling import relay_task_name
+from tests import infra
+
+ROOT = Path(services.__file__).parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("service", [*SERVICES, "common"])
+def test_a_service_imports_no_other_service(service: str) -> None:
+    others = {f"services.{s}" for s in SERVICES if s != service}
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / service).rglob("*.py")
+        for module in imported_modules(path)
+        if any(module == o or module.startswith(o + ".") for o in others)
+    ]
+    assert offenders == []
+
+
+def registered_tasks(service: str, tmp_path: Path) -> set[str]:
+    """The task names a service's worker registers (built on an embedded configuration)."""
+    runtime_module: Any = importlib.import_module(f"services.{service}.runtime")
+    tasks_module: Any = importlib.import_module(f"services.{service}.tasks")
+    settings = infra.settings_for(
+        service,
+        database_url=f"sqlite:///{tmp_path / service}.sqlite3",
+        broker_url="filesystem://localhost/",
+        var_dir=tmp_path,
+    )
+    runtime = runtime_module.build(settings)
+    tasks_module.register(runtime)
+    return {name for name in runtime.celery.tasks if not name.startswith("celery.")}
+
+
+def test_every_contract_is_consumed_by_the_service_it_names(tmp_path: Path) -> None:
+    consumed = {service: registered_tasks(service, tmp_path) for service in SERVICES}
+    missing = [c.task for c in ALL_CONTRACTS if c.task not in consumed[c.queue]]
+    assert missing == []
+
+
+def test_task_names_say_their_service(tmp_path: Path) -> None:
+    for service in SERVICES:
+        names = registered_tasks(service, tmp_path)
+        assert all(name.startswith(f"{service}.") for name in names), names
+
+
+def test_relay_task_names_follow_the_convention() -> None:
+    assert [relay_task_name(s) for s in SERVICES] == [f"{s}.relay_outbox" for s in SERVICES]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_migrations_build_exactly_the_models(service: str) -> None:
+    if not infra.postgres_reachable():
+        infra.unavailable("PostgreSQL")
+    url = infra.create_database(f"fq_migrations_{service}")
+    try:
+        upgrade(service, url)
+        models: Any = importlib.import_module(f"services.{service}.models")
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "version_table": f"alembic_version_{service}"}
+            )
+            diff = compare_metadata(context, models.Base.metadata)
+        engine.dispose()
+        assert diff == []
+    finally:
+        infra.drop_database(url)
