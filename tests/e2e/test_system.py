@@ -1,0 +1,169 @@
+"""One report of each kind travels through all four services, over HTTP and the broker.
+
+The system runs as `make run` runs it: in the embedded default (SQLite, filesystem broker)
+and on Redis + PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from services.common.config import SERVICES
+from tests import factories, infra
+from tests.e2e.system import RunningSystem, wait_for
+
+pytestmark = pytest.mark.e2e
+
+OWNER_EVENT = {
+    "dispute": "case_opened",
+    "hazard": "hazard_claim_opened",
+    "brave_act": "nomination_opened",
+    "good_deed": "nomination_opened",
+}
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    system = RunningSystem(tmp_path_factory.mktemp("embedded"))
+    system.start()
+    yield system
+    system.stop()
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.PrivateRedis]:
+    server = infra.PrivateRedis(port=infra.free_port(), folder=tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def on_servers(
+    tmp_path_factory: pytest.TempPathFactory, private_redis: infra.PrivateRedis
+) -> Iterator[RunningSystem]:
+    if not infra.postgres_reachable():
+        infra.unavailable("PostgreSQL")
+    with infra.postgres_databases("fq_e2e") as urls:
+        env = {"REDIS_URL": private_redis.url}
+        env.update({f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()})
+        system = RunningSystem(tmp_path_factory.mktemp("servers"), env)
+        system.start()
+        yield system
+        system.stop()
+
+
+def new_key(system: RunningSystem) -> str:
+    created = system.cli("agency", "create", f"grid-{secrets.token_hex(3)}", "--kind", "grid")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("fq_")
+    return key
+
+
+def timeline_has(client: httpx.Client, location: str, *events: str) -> dict[str, Any] | None:
+    report: dict[str, Any] = client.get(location).json()
+    seen = {entry["event"] for entry in report["timeline"]}
+    return report if set(events) <= seen else None
+
+
+def drive_every_kind(system: RunningSystem) -> None:
+    """Submit one report of each kind; each is routed, owned, acknowledged by SMS."""
+    headers = {"Authorization": f"Bearer {new_key(system)}"}
+    bodies = [
+        factories.dispute(),
+        factories.hazard(),
+        factories.nomination("brave_act"),
+        factories.nomination("good_deed"),
+    ]
+    with httpx.Client(base_url=system.url("intake"), headers=headers, timeout=10) as client:
+        accepted = []
+        for body in bodies:
+            answer = client.post("/v1/reports", json=body)
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["status"] == "received"
+            accepted.append((body["kind"], answer.headers["Location"]))
+        for kind, location in accepted:
+            report = wait_for(
+                lambda: timeline_has(client, location, OWNER_EVENT[kind], "sms_sent"),  # noqa: B023
+                30,
+                f"{kind} routed and acknowledged",
+                system,
+            )
+            assert report["status"] == "routed"
+            events = [entry["event"] for entry in report["timeline"]]
+            assert events[0] == "received"
+            assert events.count("sms_sent") == 1
+            assert all("13800138000" not in entry["detail"] for entry in report["timeline"])
+
+
+def test_every_kind_travels_through_the_embedded_system(embedded: RunningSystem) -> None:
+    drive_every_kind(embedded)
+
+
+def test_every_kind_travels_through_redis_and_postgresql(on_servers: RunningSystem) -> None:
+    drive_every_kind(on_servers)
+    url = on_servers.env["MEDIATION_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        owners = conn.execute(text("SELECT DISTINCT owner_id FROM cases")).scalars().all()
+    engine.dispose()
+    assert owners == ["officer-guo"]  # the dispute was in weicun-3
+
+
+def test_the_demo_plays_the_seed_stories(embedded: RunningSystem) -> None:
+    played = embedded.cli("demo", "--url", embedded.url("intake"))
+    assert played.returncode == 0, played.stderr + played.stdout
+    assert played.stdout.count("sms_sent") == 4
+    assert "郭警官" in played.stdout  # the brothers' dispute went to weicun-3's officer
+
+
+def test_every_service_is_healthy_and_ready(embedded: RunningSystem) -> None:
+    for service in SERVICES:
+        assert httpx.get(f"{embedded.url(service)}/healthz").json()["service"] == service
+        ready = httpx.get(f"{embedded.url(service)}/readyz").json()
+        assert ready["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_a_report_accepted_while_the_broker_is_down_is_routed_when_it_is_back(
+    on_servers: RunningSystem, private_redis: infra.PrivateRedis
+) -> None:
+    headers = {"Authorization": f"Bearer {new_key(on_servers)}"}
+    with httpx.Client(base_url=on_servers.url("intake"), headers=headers, timeout=10) as client:
+        private_redis.stop()
+        try:
+            not_ready = client.get("/readyz")
+            assert not_ready.status_code == 503
+            assert "broker" in not_ready.json()["status"]
+
+            answer = client.post("/v1/reports", json=factories.dispute())
+            assert answer.status_code == 202
+            location = answer.headers["Location"]
+            assert timeline_has(client, location, "case_opened") is None
+        finally:
+            private_redis.start()
+
+        wait_for(
+            lambda: timeline_has(client, location, "case_opened", "sms_sent"),
+            90,
+            "the report to be routed after the broker came back",
+            on_servers,
+        )
+
+
+def test_ctrl_c_stops_the_whole_system(tmp_path: Path) -> None:
+    system = RunningSystem(tmp_path)
+    system.start()
+
+    assert system.stop() == 0
+
+    for service in SERVICES:
+        assert not system.ready(service)
+    assert "all stopped" in system.log()
