@@ -94,3 +94,32 @@ def test_migrations_build_exactly_the_models(service: str) -> None:
         assert diff == []
     finally:
         infra.drop_database(url)
+
+
+@pytest.mark.timeout(60)  # without the lock, concurrent DDL deadlocks or fails
+def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -> None:
+    """What `docker compose up --scale intake-api=3` does to a new database."""
+    if not infra.postgres_reachable():
+        infra.unavailable("PostgreSQL")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.common.bootstrap import bootstrap
+    from services.mediation import runtime as mediation_runtime
+    from services.mediation import service as mediation_service
+
+    url = infra.create_database("fq_bootstrap")
+    try:
+        settings = infra.settings_for(
+            "mediation", database_url=url, broker_url="filesystem://localhost/", var_dir=tmp_path
+        )
+        runtimes = [mediation_runtime.build(settings) for _ in range(3)]
+        with ThreadPoolExecutor(3) as pool:
+            added = list(
+                pool.map(lambda rt: bootstrap(rt, mediation_service.seed_station), runtimes)
+            )
+        for runtime in runtimes:
+            runtime.db.dispose()
+        assert sorted(added)[:2] == [0, 0]
+        assert sorted(added)[2] > 0
+    finally:
+        infra.drop_database(url)
