@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+# The station's zone, for showing times to people and for local rules (quiet hours, desk
+# hours); everything is stored and compared in UTC.
 STATION_TZ = ZoneInfo("Asia/Shanghai")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from environs import Env
 
@@ -26,7 +25,6 @@ class Settings:
     broker_transport_options: dict[str, Any] = field(default_factory=dict)
     var_dir: Path = Path("var")
     station_file: Path = DEFAULT_STATION_FILE
-    station_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     outbox_relay_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +65,5 @@ def load_settings(service: str, env: Env | None = None) -> Settings:
         broker_transport_options=options,
         var_dir=var_dir,
         station_file=Path(env.str("STATION_FILE", str(DEFAULT_STATION_FILE))),
-        station_tz=ZoneInfo(env.str("STATION_TZ", "Asia/Shanghai")),
         outbox_relay_seconds=env.float("OUTBOX_RELAY_SECONDS", 1.0),
     )
