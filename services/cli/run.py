@@ -98,10 +98,12 @@ class Supervisor:
         return exit_code
 
     def stop(self) -> None:
+        # SIGTERM to each main process only: gunicorn and Celery then stop their own
+        # workers gracefully (a Celery pool child finishes its task). The whole group is
+        # killed only if that does not happen in time.
         for popen in self.running.values():
             if popen.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(popen.pid, signal.SIGTERM)
+                popen.terminate()
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, popen in self.running.items():
             try:

@@ -27,6 +27,8 @@ def create_celery(settings: Settings) -> Celery:
         if key in settings.broker_transport_options:
             Path(settings.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
     app = Celery(f"fengqiao.{settings.service}", broker=settings.broker_url)
+    if settings.embedded_broker:
+        app.conf.broker_transport = "services.common.filesystem_broker:Transport"
     app.conf.update(
         broker_transport_options={"visibility_timeout": 3600, **settings.broker_transport_options},
         broker_connection_retry_on_startup=True,
