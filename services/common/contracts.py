@@ -8,6 +8,7 @@ is queued, which the receiver records so that a redelivered message does nothing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -91,17 +92,22 @@ class Contract:
     def queue(self) -> str:
         return queue_of(self.task)
 
+    @cached_property
+    def _schema(self) -> Message:
+        # One instance per contract: building a schema (and its nested ones) costs more
+        # than using it, and load/dump keep no state between calls.
+        return self.schema()
+
     def load(self, message: dict[str, Any]) -> dict[str, Any]:
         """Validate a received message; raises marshmallow.ValidationError if it is malformed."""
-        loaded: dict[str, Any] = self.schema().load(message)
+        loaded: dict[str, Any] = self._schema.load(message)
         return loaded
 
     def dump(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Validate and serialise an outgoing message to plain JSON types."""
-        data = self.schema().dump(payload)
-        self.schema().load(data)  # refuse to send what the receiver would refuse
-        dumped: dict[str, Any] = data
-        return dumped
+        data: dict[str, Any] = self._schema.dump(payload)
+        self._schema.load(data)  # refuse to send what the receiver would refuse
+        return data
 
 
 OPEN_CASE = Contract("mediation.open_case", ReportSubmittedV1, 1)
