@@ -1,0 +1,1 @@
+"""Benchmarks of the running system against bare baselines: `python -m bench`."""

@@ -1,0 +1,231 @@
+"""One benchmark run: start the system and its baselines, measure side by side, stop all."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import backends
+from bench.bare_celery import QUEUE, create_app
+from bench.environment import HOST, free_ports, overridden, python_path
+from bench.latency import (
+    CelerySampler,
+    Latencies,
+    SystemSampler,
+    sample_both,
+    timelines_with_sms,
+    wait_worker,
+)
+from bench.load import Load, LoadResult, run_load
+from bench.options import Options
+from bench.planned import Planned, planned
+from bench.probes import Backlog, Probes
+from bench.processes import Child, ProcessError, kill_group, wait_ready
+from services.cli.demo import demo_key, seed_stories
+from services.common.config import SERVICES
+
+READY_TIMEOUT_SECONDS = 120.0  # migrations, then nine processes starting on two busy CPUs
+SYSTEM_STOP_SECONDS = 40.0  # `fengqiao run` itself gives its processes 20 s
+CHILD_STOP_SECONDS = 15.0
+BACKLOG_WINDOW_SECONDS = 10.0
+TIMELINE_TIMEOUT_SECONDS = 20.0
+WORKER_READY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Result:
+    options: Options
+    backend: backends.Backend
+    planned: Planned
+    system_latency: Latencies
+    bare_latency: Latencies
+    timelines_with_sms: int
+    bare_load: LoadResult
+    system_load: LoadResult
+    backlog: Backlog
+
+
+def say(message: str) -> None:
+    """Progress on stderr; stdout is left to the results."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def fengqiao_command() -> list[str]:
+    """`fengqiao run`, from the environment this benchmark runs in."""
+    script = Path(sys.executable).with_name("fengqiao")
+    if script.exists():
+        return [str(script), "run"]
+    return [sys.executable, "-c", "from services.cli import main; main()", "run"]
+
+
+def _backend(
+    options: Options, var_dir: Path
+) -> contextlib.AbstractContextManager[backends.Backend]:
+    if options.mode == "redis":
+        return backends.redis_postgres(var_dir, options.redis_url, options.postgres_url)
+    return backends.embedded(var_dir)
+
+
+def _stop_system(system: Child) -> None:
+    say("stopping the system")
+    if not system.stop(SYSTEM_STOP_SECONDS):
+        # `fengqiao run` was killed before it stopped its processes, which run in sessions
+        # of their own: stop those it reported starting.
+        for pid in system.started_pids():
+            kill_group(pid)
+
+
+@contextlib.contextmanager
+def _running(child: Child, grace: float) -> Iterator[Child]:
+    """`child` running for the block, stopped however the block ends."""
+    child.start()
+    try:
+        yield child
+    finally:
+        child.stop(grace)
+
+
+@dataclass
+class Bench:
+    """What the measurements share: the options, the running system and how to reach it."""
+
+    options: Options
+    workdir: Path
+    intake_url: str
+    bare_port: int
+    plan: Planned
+    probes: Probes
+    headers: dict[str, str]
+    bodies: list[bytes]
+
+    def latency(self) -> tuple[Latencies, Latencies, int]:
+        """System and bare Celery latency, sampled interleaved; and timelines showing the SMS."""
+        app = create_app()
+        stamps = self.workdir / "stamps.txt"
+        worker = Child(
+            "bare Celery worker",
+            self.plan.celery_worker("bench.bare_worker", QUEUE),
+            self.workdir / "bare-celery.log",
+        )
+        with (
+            contextlib.closing(app),
+            _running(worker, CHILD_STOP_SECONDS),
+            httpx.Client(base_url=self.intake_url, headers=self.headers, timeout=10.0) as client,
+        ):
+            try:
+                wait_worker(app, stamps, WORKER_READY_SECONDS)
+            finally:
+                worker.check_alive()
+            rate, samples = self.options.rate, self.options.samples
+            say(f"latency: {samples} reports and {samples} bare tasks, {rate:g}/s each")
+            system, bare = SystemSampler(client, self.bodies), CelerySampler(app, stamps)
+            sample_both(system, bare, samples, rate)
+            system_latency, bare_latency = system.collect(self.probes), bare.collect()
+            with_sms = timelines_with_sms(client, system.measured, TIMELINE_TIMEOUT_SECONDS)
+        return system_latency, bare_latency, with_sms
+
+    def _load(self, url: str) -> Load:
+        return Load(
+            url=url,
+            headers=self.headers,
+            bodies=self.bodies,
+            requests=self.options.requests,
+            concurrency=self.options.concurrency,
+            duration=self.options.duration,
+        )
+
+    def throughput(self) -> tuple[LoadResult, LoadResult]:
+        """Bare Flask's and intake's accepted POSTs per second: (bare, system)."""
+        described = f"{self.options.requests} POSTs, {self.options.concurrency} clients"
+        bare_http = Child(
+            "bare Flask",
+            self.plan.gunicorn(f"{HOST}:{self.bare_port}", "bench.bare_flask:app"),
+            self.workdir / "bare-flask.log",
+        )
+        # The bare app goes first, while the system is idle (as the bare app is while
+        # the system is measured) and before the system's load leaves a backlog behind.
+        with _running(bare_http, CHILD_STOP_SECONDS):
+            wait_ready([f"http://{HOST}:{self.bare_port}/readyz"], [bare_http], 60.0)
+            say(f"bare Flask: {described}")
+            bare = run_load(self._load(f"http://{HOST}:{self.bare_port}/v1/reports"))
+        say(f"intake: {described}")
+        system = run_load(self._load(f"{self.intake_url}/v1/reports"))
+        return bare, system
+
+
+def run(options: Options, workdir: Path) -> Result:
+    """Start everything under `workdir`, measure, and stop everything, even on error."""
+    var_dir = workdir / "var"
+    # Beat keeps its schedule file there; with Redis nothing else creates the directory.
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        backend = stack.enter_context(_backend(options, var_dir))
+        *service_ports, bare_port = free_ports(len(SERVICES) + 1)
+        ports = dict(zip(SERVICES, service_ports, strict=True))
+        stack.enter_context(
+            overridden(
+                {
+                    **backend.env,
+                    **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
+                    "FENGQIAO_HOST": HOST,
+                    "PYTHONPATH": python_path(),
+                }
+            )
+        )
+        say(f"starting the system ({backend.description}), logs in {workdir}")
+        system = Child("fengqiao run", fengqiao_command(), workdir / "system.log")
+        system.start()
+        stack.callback(_stop_system, system)
+        try:
+            ready = [f"http://{HOST}:{port}/readyz" for port in ports.values()]
+            seconds = wait_ready(ready, [system], READY_TIMEOUT_SECONDS)
+            say(f"all four APIs ready after {seconds:.1f} s")
+            probes = stack.enter_context(contextlib.closing(Probes()))
+            bench = Bench(
+                options=options,
+                workdir=workdir,
+                intake_url=f"http://{HOST}:{ports['intake']}",
+                bare_port=bare_port,
+                plan=planned(),
+                probes=probes,
+                headers={
+                    "Authorization": f"Bearer {demo_key()}",
+                    "Content-Type": "application/json",
+                },
+                bodies=[
+                    json.dumps(story, ensure_ascii=False).encode()
+                    for story in seed_stories(datetime.now(UTC))
+                ],
+            )
+            # Latency first, on an idle system: the load leaves a backlog behind it.
+            system_latency, bare_latency, with_sms = bench.latency()
+            system.check_alive()
+            bare_load, system_load = bench.throughput()
+            say(f"watching the workers work off the backlog for {BACKLOG_WINDOW_SECONDS:g} s")
+            backlog = probes.watch_backlog(BACKLOG_WINDOW_SECONDS)
+            system.check_alive()
+        except Exception as exc:
+            if not system.alive():  # the system stopping is the news, not what failed next
+                raise ProcessError(
+                    f"`fengqiao run` stopped during the benchmark:\n{system.failure()}"
+                ) from exc
+            raise
+        return Result(
+            options=options,
+            backend=backend,
+            planned=bench.plan,
+            system_latency=system_latency,
+            bare_latency=bare_latency,
+            timelines_with_sms=with_sms,
+            bare_load=bare_load,
+            system_load=system_load,
+            backlog=backlog,
+        )
+    raise AssertionError("unreachable")  # for type checkers: the block returns or raises
