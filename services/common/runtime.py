@@ -17,6 +17,7 @@ from services.common.config import Settings
 from services.common.db import Database
 from services.common.errors import register_error_handlers
 from services.common.health import health_blueprint
+from services.common.logging import configure_logging
 from services.common.messaging import Messaging, OutboxMixin, ProcessedMessageMixin
 
 MAX_BODY_BYTES = 64 * 1024
@@ -98,6 +99,29 @@ def create_api_app(
     register_error_handlers(app)
     app.extensions["fengqiao"] = runtime
     return app
+
+
+def create_service_app(
+    build: Callable[[Settings | None, Clock | None], Runtime],
+    *,
+    settings: Settings | None,
+    clock: Clock | None,
+    title: str,
+    description: str,
+    blueprints: list[Blueprint] | None = None,
+    security_schemes: dict[str, dict[str, str]] | None = None,
+) -> Flask:
+    """A service's API app; built from the environment (settings None) it also sets up logging."""
+    runtime = build(settings, clock)
+    if settings is None:  # a real API process; tests keep pytest's log capture
+        configure_logging(f"{runtime.service}-api")
+    return create_api_app(
+        runtime,
+        title=title,
+        description=description,
+        blueprints=blueprints or [],
+        security_schemes=security_schemes,
+    )
 
 
 def after_response(work: Callable[[], object]) -> None:

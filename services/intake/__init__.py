@@ -6,20 +6,18 @@ from flask import Flask
 
 from services.common.clock import Clock
 from services.common.config import Settings
-from services.common.logging import configure_logging
-from services.common.runtime import create_api_app
+from services.common.runtime import create_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The intake API (gunicorn: `services.intake:create_app()`)."""
-    from services.intake import runtime as intake_runtime
+    from services.intake import runtime
     from services.intake.views import blp
 
-    if settings is None:
-        configure_logging("intake-api")
-    runtime = intake_runtime.build(settings, clock)
-    return create_api_app(
-        runtime,
+    return create_service_app(
+        runtime.build,
+        settings=settings,
+        clock=clock,
         title="Fengqiao intake",
         description="Partner agencies submit reports and follow their status.",
         blueprints=[blp],

@@ -6,19 +6,17 @@ from flask import Flask
 
 from services.common.clock import Clock
 from services.common.config import Settings
-from services.common.logging import configure_logging
-from services.common.runtime import create_api_app
+from services.common.runtime import create_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The mediation staff API (gunicorn: `services.mediation:create_app()`)."""
-    from services.mediation import runtime as mediation_runtime
+    from services.mediation import runtime
 
-    if settings is None:
-        configure_logging("mediation-api")
-    return create_api_app(
-        mediation_runtime.build(settings, clock),
+    return create_service_app(
+        runtime.build,
+        settings=settings,
+        clock=clock,
         title="Fengqiao mediation",
         description="Dispute cases from first contact to follow-up visit.",
-        blueprints=[],
     )

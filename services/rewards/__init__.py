@@ -6,19 +6,17 @@ from flask import Flask
 
 from services.common.clock import Clock
 from services.common.config import Settings
-from services.common.logging import configure_logging
-from services.common.runtime import create_api_app
+from services.common.runtime import create_service_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The rewards staff API (gunicorn: `services.rewards:create_app()`)."""
-    from services.rewards import runtime as rewards_runtime
+    from services.rewards import runtime
 
-    if settings is None:
-        configure_logging("rewards-api")
-    return create_api_app(
-        rewards_runtime.build(settings, clock),
+    return create_service_app(
+        runtime.build,
+        settings=settings,
+        clock=clock,
         title="Fengqiao rewards",
         description="Grid red envelopes, brave-act awards and good-neighbour honours.",
-        blueprints=[],
     )
