@@ -59,6 +59,8 @@ class ReportSubmittedV1(Message):
     parties = fields.List(fields.Nested(Person), load_default=list)
     hazard = fields.Nested(Hazard, load_default=None, allow_none=True)
     nominee = fields.Nested(Person, load_default=None, allow_none=True)
+    # Sent with a test key: handled like any report, but no real SMS and no money.
+    test = fields.Boolean(load_default=False)
 
 
 class SendSmsV1(Message):
@@ -70,6 +72,7 @@ class SendSmsV1(Message):
     params = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
     report_id = fields.UUID(load_default=None, allow_none=True)
+    test = fields.Boolean(load_default=False)  # recorded and "sent" by a simulated provider
 
 
 class ReportEventV1(Message):

@@ -20,23 +20,54 @@ from services.intake.models import Agency, ApiKey
 KEY_PREFIX = "fq_"
 
 
+KEY_KINDS = ("live", "test")
+
+
 @dataclass(frozen=True)
 class Caller:
     agency_id: uuid.UUID
     agency_name: str
     key_id: str
+    test: bool = False  # called with a test key
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_key(session: Session, *, agency: Agency, now: datetime) -> str:
+def issue_key(
+    session: Session, *, agency: Agency, now: datetime, kind: str = "live", label: str | None = None
+) -> str:
     """Create a key for `agency` and return it in full; only its hash is kept."""
+    if kind not in KEY_KINDS:
+        raise ValueError(f"a key is {' or '.join(KEY_KINDS)}")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
-    session.add(ApiKey(id=key_id, agency=agency, secret_hash=_hash(secret), created_at=now))
+    session.add(
+        ApiKey(
+            id=key_id,
+            agency=agency,
+            kind=kind,
+            label=label,
+            secret_hash=_hash(secret),
+            created_at=now,
+        )
+    )
     return f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def key_id_of(key: str) -> str:
+    """The public id of a key (what `revoke-key` takes); the key itself works too."""
+    return key.removeprefix(KEY_PREFIX).partition("_")[0]
+
+
+def revoke_key(session: Session, *, key_id: str, now: datetime) -> ApiKey:
+    """Revoke a key at once; raises LookupError if there is no such live key."""
+    key = session.get(ApiKey, key_id_of(key_id))
+    if key is None or key.revoked_at is not None:
+        raise LookupError("no such live key")
+    key.revoked_at = now
+    return key
 
 
 def authenticate(session: Session, authorization: str | None) -> Caller | None:
@@ -56,4 +87,6 @@ def authenticate(session: Session, authorization: str | None) -> Caller | None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash(secret)) or key.revoked_at is not None:
         return None
-    return Caller(agency_id=key.agency_id, agency_name=key.agency.name, key_id=key.id)
+    return Caller(
+        agency_id=key.agency_id, agency_name=key.agency.name, key_id=key.id, test=key.kind == "test"
+    )

@@ -35,11 +35,16 @@ def report_submitted(report: Report) -> dict[str, Any]:
         "parties": report.parties,
         "hazard": report.hazard,
         "nominee": report.nominee,
+        "test": report.test,
     }
 
 
 def messages_for(report: Report) -> list[tuple[Contract, dict[str, Any]]]:
-    """Everything intake tells the other services when it accepts `report` (首问必答)."""
+    """Everything intake tells the other services when it accepts `report` (首问必答).
+
+    A duplicate hazard goes to no owner (it earns no second reward), but its reporter
+    still gets an answer.
+    """
     acknowledgement = {
         "idempotency_key": f"report-received:{report.id}",
         "recipient": report.reporter["phone"],
@@ -47,7 +52,15 @@ def messages_for(report: Report) -> list[tuple[Contract, dict[str, Any]]]:
         "params": {"tracking_code": report.tracking_code},
         "priority": "normal",
         "report_id": report.id,
+        "test": report.test,
     }
+    if report.duplicate_of is not None:
+        acknowledgement["template"] = "report_duplicate"
+        acknowledgement["params"] = {
+            "tracking_code": report.tracking_code,
+            "original_code": report.duplicate_of.tracking_code,
+        }
+        return [(SEND_SMS, acknowledgement)]
     return [
         (OWNER_BY_KIND[report.kind], report_submitted(report)),
         (SEND_SMS, acknowledgement),

@@ -13,6 +13,8 @@ from services.common.config import Settings, load_settings
 from services.common.db import Database
 from services.common.runtime import Runtime, build_runtime
 from services.intake.models import OutboxMessage, ProcessedMessage, Village
+from services.intake.ratelimit import RateLimiter, rate_limiter
+from services.intake.rules import IntakeRules, load_rules
 
 
 class BeatMap:
@@ -39,10 +41,18 @@ class BeatMap:
 
 @dataclass
 class IntakeRuntime(Runtime):
+    rules: IntakeRules = field(default_factory=load_rules)
     beat_map: BeatMap = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.beat_map = BeatMap(self.db)
+        broker = self.settings.broker_url
+        self.rate_limiter = rate_limiter(
+            self.rules.rate_limit,
+            redis_url=broker if broker.startswith(("redis://", "rediss://")) else None,
+            db=self.db,
+        )
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> IntakeRuntime:

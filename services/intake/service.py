@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.station import Station
-from services.intake import routing
+from services.intake import duplicates, routing
+from services.intake.auth import Caller
 from services.intake.models import Agency, Report, ReportEvent, Village
+from services.intake.rules import IntakeRules
 
 AGENCY_KINDS = ("grid", "community", "government", "enterprise", "school", "volunteer")
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -78,18 +80,32 @@ def seed_station(session: Session, station: Station) -> int:
 class SubmitReport:
     """Store a validated report and queue its routing, in one transaction."""
 
-    agency_id: uuid.UUID
+    caller: Caller
     data: dict[str, Any]
 
-    def run(self, session: Session, *, messaging: Messaging, now: datetime) -> Report:
+    def run(
+        self, session: Session, *, messaging: Messaging, rules: IntakeRules, now: datetime
+    ) -> Report:
         data = self.data
         location = data["location"]
+        hazard = data.get("hazard")
+        original = None
+        if hazard is not None:
+            duplicates.lock_category(session, hazard["category"])
+            original = duplicates.find_original(
+                session,
+                category=hazard["category"],
+                location=location,
+                test=self.caller.test,
+                rules=rules,
+                now=now,
+            )
         report = Report(
             id=uuid.uuid4(),
             tracking_code=new_tracking_code(),
-            agency_id=self.agency_id,
+            agency_id=self.caller.agency_id,
             kind=data["kind"],
-            status="received",
+            status="received" if original is None else "duplicate",
             summary=data["summary"],
             details=data.get("details"),
             occurred_at=data["occurred_at"],
@@ -99,8 +115,11 @@ class SubmitReport:
             lon=location.get("lon"),
             reporter=data["reporter"],
             parties=data.get("parties", []),
-            hazard=data.get("hazard"),
+            hazard=hazard,
+            hazard_category=hazard["category"] if hazard else None,
             nominee=data.get("nominee"),
+            test=self.caller.test,
+            duplicate_of=original,
             created_at=now,
             updated_at=now,
         )
@@ -115,6 +134,17 @@ class SubmitReport:
                 detail=f"accepted with tracking code {report.tracking_code}",
             )
         )
+        if original is not None:
+            session.add(
+                ReportEvent(
+                    message_id=uuid.uuid4(),
+                    report=report,
+                    at=now,
+                    event="marked_duplicate",
+                    service="intake",
+                    detail=f"the same hazard as report {original.tracking_code}, reported first",
+                )
+            )
         for contract, payload in routing.messages_for(report):
             messaging.publish(session, contract, payload)
         return report

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from services.common.runtime import after_response
-from services.intake import service
+from services.intake import idempotency, service
 from services.intake.auth import Caller, authenticate
 from services.intake.runtime import IntakeRuntime
 from services.intake.schemas import (
@@ -38,8 +38,9 @@ def _caller() -> Caller:
 
 @blp.before_request
 def require_agency_key() -> None:
-    """Every call carries an agency's key; a missing or bad one is a 401."""
-    with _runtime().db.sessions() as session:
+    """Every call carries an agency's key (else 401) and stays within its rate (else 429)."""
+    runtime = _runtime()
+    with runtime.db.sessions() as session:
         caller = authenticate(session, request.headers.get("Authorization"))
     if caller is None:
         abort(
@@ -47,29 +48,85 @@ def require_agency_key() -> None:
             message="a valid agency key is required: Authorization: Bearer <key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
+        return
+    verdict = runtime.rate_limiter.hit(f"agency:{caller.agency_id}", runtime.clock.now())
+    if not verdict.allowed:
+        abort(
+            429,
+            message=f"rate limit of {runtime.rules.rate_limit} exceeded; retry later",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    if request.method == "POST" and not request.is_json:
+        abort(415, message="the body must be JSON, sent as Content-Type: application/json")
     g.caller = caller
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
+        abort(400, message="Idempotency-Key must be 1 to 255 characters")
+    return key
 
 
 @blp.route("")
 class Reports(MethodView):
     @blp.arguments(ReportIn)
     @blp.response(202, AcceptedOut)
+    @blp.alt_response(409, description="The same Idempotency-Key is still in flight")
+    @blp.alt_response(415, description="The body is not JSON")
+    @blp.alt_response(429, description="The agency exceeded its rate; see Retry-After")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Repeat a request safely: the same key and body give the "
+                "first answer again, for at least 24 hours.",
+            }
+        ]
+    )
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Submit a report; it is stored before the answer, routed in the background."""
-        runtime = _runtime()
+        runtime, caller, key = _runtime(), _caller(), _idempotency_key()
+        if key is None:
+            return self._submit(runtime, caller, data, key=None)
+        stored = idempotency.begin(
+            runtime.db,
+            agency_id=caller.agency_id,
+            key=key,
+            body_fingerprint=idempotency.fingerprint(request.get_json()),
+            rules=runtime.rules,
+            now=runtime.clock.now(),
+        )
+        if stored is not None:
+            return stored.body, stored.status, stored.headers
+        try:
+            return self._submit(runtime, caller, data, key=key)
+        except BaseException:
+            idempotency.release(runtime.db, agency_id=caller.agency_id, key=key)
+            raise
+
+    @staticmethod
+    def _submit(
+        runtime: IntakeRuntime, caller: Caller, data: dict[str, Any], *, key: str | None
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
         # The 202 goes out first; handing the routing messages to the broker follows it.
         with runtime.messaging.transaction(defer=after_response) as session:
-            report = service.SubmitReport(agency_id=_caller().agency_id, data=data).run(
-                session, messaging=runtime.messaging, now=runtime.clock.now()
+            report = service.SubmitReport(caller=caller, data=data).run(
+                session, messaging=runtime.messaging, rules=runtime.rules, now=runtime.clock.now()
             )
-        location = url_for("reports.Report", report_id=report.id)
-        body = {
-            "id": report.id,
-            "tracking_code": report.tracking_code,
-            "status": report.status,
-            "links": {"self": location},
-        }
-        return body, 202, {"Location": location}
+            location = url_for("reports.Report", report_id=report.id)
+            body = {
+                "id": str(report.id),
+                "tracking_code": report.tracking_code,
+                "status": report.status,
+                "links": {"self": location},
+            }
+            answer = idempotency.StoredAnswer(202, body, {"Location": location})
+            if key is not None:
+                idempotency.complete(session, agency_id=caller.agency_id, key=key, answer=answer)
+        return answer.body, answer.status, answer.headers
 
     @blp.arguments(ReportQueryArgs, location="query")
     @blp.response(200, ReportListItemOut(many=True))

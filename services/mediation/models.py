@@ -72,6 +72,7 @@ class Case(Base):
     occurred_at: Mapped[datetime]
     reporter: Mapped[dict[str, Any]]
     accept_due_at: Mapped[datetime] = mapped_column(index=True)
+    test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -96,6 +96,7 @@ def open_case(
         occurred_at=report["occurred_at"],
         reporter=report["reporter"],
         accept_due_at=now + rules.acceptance,
+        test=report["test"],
         created_at=now,
         updated_at=now,
         parties=[
@@ -126,6 +127,7 @@ def open_case(
             "params": {"tracking_code": case.tracking_code, "village": case.village, "due": due},
             "priority": "urgent",
             "report_id": None,
+            "test": case.test,
         },
     )
     return case

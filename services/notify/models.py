@@ -40,6 +40,7 @@ class SmsMessage(Base):
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     report_id: Mapped[uuid.UUID | None]
+    test: Mapped[bool] = mapped_column(default=False)  # "sent" by the simulated provider only
     created_at: Mapped[datetime] = mapped_column(index=True)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

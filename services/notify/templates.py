@@ -40,6 +40,11 @@ TEMPLATES = {
             "您反映的情况已受理，查询码{tracking_code}。我们将尽快处理并告知结果。",
         ),
         Template(
+            "report_duplicate",
+            1,
+            "您反映的隐患此前已有人报告（查询码{original_code}），已合并处理，您的查询码{tracking_code}。",
+        ),
+        Template(
             "case_assigned",
             1,
             "{village}新纠纷待您受理，查询码{tracking_code}，请于{due}前接案。",

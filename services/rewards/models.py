@@ -35,6 +35,7 @@ class HazardClaim(Base):
     severity: Mapped[str] = mapped_column(String(10))
     summary: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(30), index=True)
+    test: Mapped[bool] = mapped_column(default=False)  # never paid
     reported_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -57,6 +58,7 @@ class Nomination(Base):
     act_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(30), index=True)
     decide_by: Mapped[datetime] = mapped_column(index=True)
+    test: Mapped[bool] = mapped_column(default=False)  # never paid
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

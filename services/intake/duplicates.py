@@ -1,0 +1,86 @@
+"""The duplicate rule: the same hazard category at the same place within 30 days.
+
+"The same place" is the same village and address, or within 50 m when both reports carry
+coordinates. The first report earns the reward; later ones are linked to it.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.orm import Session
+
+from services.intake.models import Report
+from services.intake.rules import IntakeRules
+
+EARTH_RADIUS_M = 6_371_000.0
+_DEGREE_M = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _address_key(address: str | None) -> str:
+    return "".join((address or "").split()).lower()
+
+
+def _same_place(earlier: Report, location: dict[str, Any], radius_m: float) -> bool:
+    lat, lon = location.get("lat"), location.get("lon")
+    if None not in (lat, lon, earlier.lat, earlier.lon):
+        return distance_m(earlier.lat, earlier.lon, lat, lon) <= radius_m  # type: ignore[arg-type]
+    address = _address_key(location.get("address"))
+    return (
+        bool(address)
+        and earlier.village == location["village"]
+        and (_address_key(earlier.address) == address)
+    )
+
+
+def lock_category(session: Session, category: str) -> None:
+    """Serialise duplicate checks of one category, so two reports cannot both be first."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"hazard:{category}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    # SQLite takes one writer at a time already.
+
+
+def find_original(
+    session: Session,
+    *,
+    category: str,
+    location: dict[str, Any],
+    test: bool,
+    rules: IntakeRules,
+    now: datetime,
+) -> Report | None:
+    """The first report of this hazard at this place within the window, if there is one."""
+    place = Report.village == location["village"]
+    lat, lon = location.get("lat"), location.get("lon")
+    if lat is not None and lon is not None:
+        dlat = rules.duplicate_radius_m / _DEGREE_M
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        near = and_(
+            Report.lat.between(lat - dlat, lat + dlat), Report.lon.between(lon - dlon, lon + dlon)
+        )
+        place = or_(place, near)
+    candidates = session.scalars(
+        select(Report)
+        .where(
+            Report.hazard_category == category,
+            Report.created_at >= now - rules.duplicate_window,
+            Report.duplicate_of_id.is_(None),
+            Report.test == test,
+            place,
+        )
+        .order_by(Report.created_at)
+    )
+    return next((r for r in candidates if _same_place(r, location, rules.duplicate_radius_m)), None)

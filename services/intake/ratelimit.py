@@ -1,0 +1,94 @@
+"""Per-agency rate limits shared by every intake process.
+
+With Redis, the `limits` library's moving window (one Lua script per hit). In the embedded
+default, a fixed window counted in the database, one row per agency and window.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from limits import RateLimitItem, parse
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.common.db import Database
+from services.intake.models import RateLimitWindow
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # whole seconds until a request would be allowed again
+    limit: int = 0
+
+
+class RateLimiter(Protocol):
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        """Count one request by `subject`; whether it is allowed."""
+        ...
+
+
+class RedisRateLimiter:
+    """A moving window in Redis, exact across processes and machines."""
+
+    def __init__(self, rule: str, redis_url: str) -> None:
+        self.item: RateLimitItem = parse(rule)
+        self.limiter = MovingWindowRateLimiter(
+            RedisStorage(redis_url, key_prefix="fengqiao-intake")
+        )
+
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        if self.limiter.hit(self.item, subject):
+            return Verdict(True, limit=self.item.amount)
+        stats = self.limiter.get_window_stats(self.item, subject)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        return Verdict(False, retry_after=wait, limit=self.item.amount)
+
+
+class DatabaseRateLimiter:
+    """A fixed window counted with one upsert per request; old windows are pruned as it goes."""
+
+    def __init__(self, rule: str, db: Database) -> None:
+        self.item: RateLimitItem = parse(rule)
+        self.db = db
+        self.period = self.item.get_expiry()
+
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        epoch = int(now.timestamp())
+        start = datetime.fromtimestamp(epoch - epoch % self.period, UTC)
+        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(RateLimitWindow).values(subject=subject, window_start=start, hits=1)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["subject", "window_start"],
+            set_={"hits": RateLimitWindow.hits + 1},
+        ).returning(RateLimitWindow.hits)
+        with self.db.transaction() as session:
+            hits = session.execute(upsert).scalar_one()
+            if hits == 1:  # the first request of a window clears the agency's old ones
+                session.execute(
+                    delete(RateLimitWindow).where(
+                        RateLimitWindow.subject == subject, RateLimitWindow.window_start < start
+                    )
+                )
+        if hits <= self.item.amount:
+            return Verdict(True, limit=self.item.amount)
+        reset = start + timedelta(seconds=self.period)
+        return Verdict(
+            False,
+            retry_after=max(1, math.ceil((reset - now).total_seconds())),
+            limit=self.item.amount,
+        )
+
+
+def rate_limiter(rule: str, *, redis_url: str | None, db: Database) -> RateLimiter:
+    """Redis when the system has it, else the service's database."""
+    if redis_url:
+        return RedisRateLimiter(rule, redis_url)
+    return DatabaseRateLimiter(rule, db)
