@@ -153,8 +153,16 @@ class ReportOut(Schema):
     parties = fields.List(fields.Nested(PersonOut))
     hazard = fields.Dict(allow_none=True)
     nominee = fields.Nested(PersonOut, allow_none=True)
+    test = fields.Boolean(metadata={"description": "submitted with a test key"})
+    duplicate_of = fields.Method(
+        "dump_duplicate_of",
+        metadata={"description": "tracking code of the first report of the same hazard"},
+    )
     timeline = fields.List(fields.Nested(TimelineEntryOut), attribute="events")
     links = fields.Method("dump_links", metadata={"example": {"self": "/v1/reports/{id}"}})
+
+    def dump_duplicate_of(self, report: Any) -> str | None:
+        return report.duplicate_of.tracking_code if report.duplicate_of is not None else None
 
     def dump_links(self, report: Any) -> dict[str, str]:
         return {"self": f"/v1/reports/{report.id}"}

@@ -155,7 +155,7 @@ def get_report(session: Session, *, agency_id: uuid.UUID, report_id: uuid.UUID) 
     report = session.scalar(
         select(Report)
         .where(Report.id == report_id, Report.agency_id == agency_id)
-        .options(selectinload(Report.events))
+        .options(selectinload(Report.events), selectinload(Report.duplicate_of))
     )
     if report is None:
         raise NotFound("no such report")
@@ -182,7 +182,10 @@ def list_reports(
         query = query.where(Report.created_at >= since)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = session.scalars(
-        query.order_by(Report.created_at.desc(), Report.id).offset(offset).limit(limit)
+        query.options(selectinload(Report.duplicate_of))
+        .order_by(Report.created_at.desc(), Report.id)
+        .offset(offset)
+        .limit(limit)
     ).all()
     return list(page), total
 

@@ -239,3 +239,15 @@ def test_openapi_document_describes_the_contract(client: FlaskClient) -> None:
     assert "/v1/reports" in spec["paths"]
     assert "202" in spec["paths"]["/v1/reports"]["post"]["responses"]
     assert spec["components"]["securitySchemes"]["agencyKey"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [("text/plain", "kind=dispute"), ("application/x-www-form-urlencoded", "kind=dispute")],
+)
+def test_a_body_that_is_not_json_is_415(
+    client: FlaskClient, auth: dict[str, str], content_type: str, data: str
+) -> None:
+    answer = client.post("/v1/reports", data=data, headers={**auth, "Content-Type": content_type})
+    assert answer.status_code == 415
+    assert "application/json" in answer.json["message"]

@@ -25,8 +25,8 @@ def new_report(runtime: IntakeRuntime) -> tuple[uuid.UUID, uuid.UUID]:
 
         caller = authenticate(session, f"Bearer {key}")
         assert caller is not None
-        report = service.SubmitReport(agency_id=caller.agency_id, data=body).run(
-            session, messaging=runtime.messaging, now=NOW
+        report = service.SubmitReport(caller=caller, data=body).run(
+            session, messaging=runtime.messaging, rules=runtime.rules, now=NOW
         )
         return caller.agency_id, report.id
 

@@ -1,0 +1,138 @@
+"""`Idempotency-Key`: one report per key and body, the first answer replayed, races safe."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from services.common.clock import FrozenClock
+from services.intake import idempotency
+from services.intake.auth import authenticate
+from services.intake.models import Report
+from services.intake.runtime import IntakeRuntime
+from tests import factories
+from tests.intake.client import client_for
+
+
+def post(runtime: IntakeRuntime, key: str, idem: str | None, body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {key}"}
+    if idem is not None:
+        headers["Idempotency-Key"] = idem
+    return client_for(runtime).post("/v1/reports", json=body, headers=headers)
+
+
+def reports_of(runtime: IntakeRuntime, summary: str) -> int:
+    with runtime.db.sessions() as session:
+        return session.scalar(select(func.count()).where(Report.summary == summary)) or 0
+
+
+def unique_dispute() -> dict[str, Any]:
+    return factories.dispute(summary=f"boundary {uuid.uuid4()}")
+
+
+def test_the_same_key_and_body_get_the_first_answer_and_one_report(intake: IntakeRuntime) -> None:
+    key, body, idem = factories.agency_key(intake), unique_dispute(), str(uuid.uuid4())
+
+    first = post(intake, key, idem, body)
+    reordered = dict(reversed(list(body.items())))  # the same JSON, keys in another order
+    second = post(intake, key, idem, reordered)
+
+    assert first.status_code == second.status_code == 202
+    assert second.json == first.json
+    assert second.headers["Location"] == first.headers["Location"]
+    assert reports_of(intake, body["summary"]) == 1
+
+
+def test_the_same_key_with_another_body_is_422(intake: IntakeRuntime) -> None:
+    key, idem = factories.agency_key(intake), str(uuid.uuid4())
+    post(intake, key, idem, unique_dispute())
+
+    answer = post(intake, key, idem, unique_dispute())
+
+    assert answer.status_code == 422
+    assert "different body" in answer.json["message"]
+
+
+def test_keys_belong_to_one_agency(intake: IntakeRuntime) -> None:
+    idem, body = str(uuid.uuid4()), unique_dispute()
+    post(intake, factories.agency_key(intake), idem, body)
+
+    other = post(intake, factories.agency_key(intake), idem, body)
+
+    assert other.status_code == 202
+    assert reports_of(intake, body["summary"]) == 2
+
+
+def test_a_key_in_flight_is_409_and_a_dead_requests_key_is_taken_over(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
+    # A first request that locked the key and then died before answering:
+    with intake.db.sessions() as session:
+        caller = authenticate(session, f"Bearer {key}")
+    assert caller is not None
+    locked = idempotency.begin(
+        intake.db,
+        agency_id=caller.agency_id,
+        key=idem,
+        body_fingerprint=idempotency.fingerprint(body),
+        rules=intake.rules,
+        now=clock.now(),
+    )
+    assert locked is None
+
+    assert post(intake, key, idem, body).status_code == 409
+    clock.advance(intake.rules.idempotency_lease + timedelta(seconds=1))
+    assert post(intake, key, idem, body).status_code == 202
+    assert reports_of(intake, body["summary"]) == 1
+
+
+def test_keys_expire_after_their_time(intake: IntakeRuntime, clock: FrozenClock) -> None:
+    key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
+    first = post(intake, key, idem, body)
+
+    clock.advance(intake.rules.idempotency_ttl + timedelta(seconds=1))
+    assert idempotency.purge_expired(intake.db, now=clock.now()) >= 1
+    again = post(intake, key, idem, body)
+
+    assert again.status_code == 202
+    assert again.json["id"] != first.json["id"]
+
+
+def test_a_rejected_body_does_not_use_up_the_key(intake: IntakeRuntime) -> None:
+    key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
+
+    assert post(intake, key, idem, {**body, "parties": []}).status_code == 422
+    assert post(intake, key, idem, body).status_code == 202
+
+
+@pytest.mark.parametrize("idem", ["", "k" * 256])
+def test_a_key_of_the_wrong_length_is_400(intake: IntakeRuntime, idem: str) -> None:
+    answer = post(intake, factories.agency_key(intake), idem, unique_dispute())
+    assert answer.status_code == 400
+    assert "Idempotency-Key" in answer.json["message"]
+
+
+def test_racing_requests_with_one_key_create_one_report(intake: IntakeRuntime) -> None:
+    key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
+    start = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def send() -> None:
+        start.wait()
+        statuses.append(post(intake, key, idem, body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert reports_of(intake, body["summary"]) == 1
+    assert statuses.count(202) >= 1
+    assert set(statuses) <= {202, 409}

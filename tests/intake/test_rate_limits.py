@@ -1,0 +1,74 @@
+"""Per-agency rate limits, shared by every intake process: 429 with Retry-After."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+from services.common.clock import FrozenClock
+from services.intake.ratelimit import DatabaseRateLimiter, RedisRateLimiter
+from services.intake.rules import IntakeRules
+from services.intake.runtime import IntakeRuntime
+from tests import factories
+from tests.intake.client import client_for
+
+
+def limited(intake: IntakeRuntime, rule: str) -> IntakeRuntime:
+    return replace(intake, rules=IntakeRules(rate_limit=rule))
+
+
+def test_an_agency_over_its_rate_gets_429_with_retry_after(intake: IntakeRuntime) -> None:
+    runtime = limited(intake, "3/minute")
+    assert isinstance(runtime.rate_limiter, RedisRateLimiter)  # Redis is the broker here
+    key = factories.agency_key(runtime)
+    headers = {"Authorization": f"Bearer {key}"}
+    client = client_for(runtime)
+
+    answers = [client.get("/v1/reports", headers=headers) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+    assert "rate limit" in answers[3].json["message"]
+
+
+def test_one_agencys_rate_leaves_others_alone(intake: IntakeRuntime) -> None:
+    runtime = limited(intake, "1/minute")
+    client = client_for(runtime)
+    busy, quiet = factories.agency_key(runtime), factories.agency_key(runtime)
+
+    client.get("/v1/reports", headers={"Authorization": f"Bearer {busy}"})
+    over = client.get("/v1/reports", headers={"Authorization": f"Bearer {busy}"})
+    other = client.get("/v1/reports", headers={"Authorization": f"Bearer {quiet}"})
+
+    assert (over.status_code, other.status_code) == (429, 200)
+
+
+def test_two_processes_share_one_count(intake: IntakeRuntime) -> None:
+    first, second = limited(intake, "2/minute"), limited(intake, "2/minute")
+    assert first.rate_limiter is not second.rate_limiter
+    headers = {"Authorization": f"Bearer {factories.agency_key(intake)}"}
+
+    client_for(first).get("/v1/reports", headers=headers)
+    client_for(second).get("/v1/reports", headers=headers)
+
+    assert client_for(first).get("/v1/reports", headers=headers).status_code == 429
+
+
+def test_the_database_limiter_counts_fixed_windows(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    limiter = DatabaseRateLimiter("2/minute", intake.db)
+    subject = f"agency:{uuid.uuid4()}"
+    clock.advance(timedelta(seconds=60 - clock.now().second))  # the start of a minute
+
+    verdicts = [limiter.hit(subject, clock.now()) for _ in range(3)]
+    clock.advance(timedelta(seconds=20))
+    still_over = limiter.hit(subject, clock.now())
+    clock.advance(timedelta(seconds=40))
+    next_window = limiter.hit(subject, clock.now())
+
+    assert [v.allowed for v in verdicts] == [True, True, False]
+    assert verdicts[2].retry_after == 60
+    assert (still_over.allowed, still_over.retry_after) == (False, 40)
+    assert next_window.allowed
