@@ -12,6 +12,10 @@ from services.common.celery_app import create_celery
 from services.common.config import SCHEDULER, SERVICES, load_settings
 from services.common.logging import configure_logging
 from services.common.scheduling import relay_schedule
+from services.intake import scheduled as intake_scheduled
+
+# Each service's own periodic jobs; beat imports only these schedules, never handlers.
+SERVICE_SCHEDULES = (intake_scheduled.SCHEDULE,)
 
 
 def beat_schedule(relay_seconds: float) -> dict[str, dict[str, Any]]:
@@ -19,6 +23,8 @@ def beat_schedule(relay_seconds: float) -> dict[str, dict[str, Any]]:
     schedule: dict[str, dict[str, Any]] = {}
     for service in SERVICES:
         schedule.update(relay_schedule(service, relay_seconds))
+    for service_schedule in SERVICE_SCHEDULES:
+        schedule.update(service_schedule)
     return schedule
 
 

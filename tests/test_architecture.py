@@ -123,3 +123,30 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
         assert sorted(added)[2] > 0
     finally:
         infra.drop_database(url)
+
+
+def test_every_periodic_task_is_run_by_the_worker_of_its_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imports each worker module as `celery -A services.<s>.worker` does."""
+    import logging
+
+    from services.beat import beat_schedule
+
+    monkeypatch.setenv("FENGQIAO_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("BROKER_URL", raising=False)
+    handlers = logging.getLogger().handlers[:]
+    scheduled = {entry["task"] for entry in beat_schedule(1.0).values()}
+    try:
+        for service in SERVICES:
+            monkeypatch.setenv(
+                f"{service.upper()}_DATABASE_URL", f"sqlite:///{tmp_path / service}.sqlite3"
+            )
+            module = importlib.import_module(f"services.{service}.worker")
+            worker: Any = importlib.reload(module)
+            mine = {task for task in scheduled if task.startswith(f"{service}.")}
+            assert mine, f"{service} has no periodic task (its outbox relay at least)"
+            assert mine <= set(worker.app.tasks), mine - set(worker.app.tasks)
+    finally:
+        logging.getLogger().handlers[:] = handlers  # the workers set up their own logging

@@ -40,7 +40,7 @@ def test_a_second_report_of_the_hazard_is_a_linked_duplicate(intake: IntakeRunti
 
     assert first["status"] == "received"
     assert second["status"] == "duplicate"
-    report = (
+    report: Any = (
         client_for(intake)
         .get(second["links"]["self"], headers={"Authorization": f"Bearer {key}"})
         .json

@@ -94,7 +94,7 @@ def test_a_test_key_report_is_routed_but_marked_test(
     messages = outbox_where(intake, "report_id", equals=accepted["id"])
     assert sorted(task for task, _ in messages) == ["mediation.open_case", "notify.send_sms"]
     assert all(body["test"] is True for _, body in messages)
-    report = client.get(accepted["links"]["self"], headers={"Authorization": f"Bearer {key}"})
+    report: Any = client.get(accepted["links"]["self"], headers={"Authorization": f"Bearer {key}"})
     assert report.json["test"] is True
 
 

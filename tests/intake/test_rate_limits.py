@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from services.common.clock import FrozenClock
 from services.intake.ratelimit import DatabaseRateLimiter, RedisRateLimiter
@@ -25,7 +26,7 @@ def test_an_agency_over_its_rate_gets_429_with_retry_after(intake: IntakeRuntime
     headers = {"Authorization": f"Bearer {key}"}
     client = client_for(runtime)
 
-    answers = [client.get("/v1/reports", headers=headers) for _ in range(4)]
+    answers: list[Any] = [client.get("/v1/reports", headers=headers) for _ in range(4)]
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60

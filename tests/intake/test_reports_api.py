@@ -248,6 +248,8 @@ def test_openapi_document_describes_the_contract(client: FlaskClient) -> None:
 def test_a_body_that_is_not_json_is_415(
     client: FlaskClient, auth: dict[str, str], content_type: str, data: str
 ) -> None:
-    answer = client.post("/v1/reports", data=data, headers={**auth, "Content-Type": content_type})
+    answer: Any = client.post(
+        "/v1/reports", data=data, headers={**auth, "Content-Type": content_type}
+    )
     assert answer.status_code == 415
     assert "application/json" in answer.json["message"]
