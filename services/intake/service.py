@@ -181,6 +181,8 @@ def list_reports(
     if since:
         query = query.where(Report.created_at >= since)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if offset >= total:  # also keeps an absurd page number from reaching the database
+        return [], total
     page = session.scalars(
         query.options(selectinload(Report.duplicate_of))
         .order_by(Report.created_at.desc(), Report.id)

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import current_app, g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
 from services.intake import idempotency, service
 from services.intake.auth import Caller, authenticate

@@ -253,3 +253,11 @@ def test_a_body_that_is_not_json_is_415(
     )
     assert answer.status_code == 415
     assert "application/json" in answer.json["message"]
+
+
+def test_a_page_past_the_end_is_empty(client: FlaskClient, auth: dict[str, str]) -> None:
+    submit(client, auth, factories.dispute())
+    for page in (2, 171197621936262592):
+        answer: Any = client.get(f"/v1/reports?page={page}&page_size=100", headers=auth)
+        assert answer.status_code == 200
+        assert answer.json == []
