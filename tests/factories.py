@@ -36,11 +36,12 @@ def dispute(**overrides: Any) -> dict[str, Any]:
 
 
 def hazard(**overrides: Any) -> dict[str, Any]:
+    """A hazard at an address of its own, so that it is nobody's duplicate by chance."""
     body: dict[str, Any] = {
         "kind": "hazard",
         "summary": "Sagging wires in a rental house",
         "occurred_at": "2026-11-27T20:00:00+08:00",
-        "location": {"village": "weicun-5", "address": "五组出租屋"},
+        "location": {"village": "weicun-5", "address": f"五组出租屋 {secrets.token_hex(4)}号"},
         "reporter": {"phone": "13700137003"},
         "hazard": {"category": "wiring", "severity": "medium"},
     }

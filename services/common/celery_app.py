@@ -30,7 +30,9 @@ def create_celery(settings: Settings) -> Celery:
     if settings.embedded_broker:
         app.conf.broker_transport = "services.common.filesystem_broker:Transport"
     app.conf.update(
-        broker_transport_options={"visibility_timeout": 3600, **settings.broker_transport_options},
+        # Longer than any countdown a task schedules (callback retries wait up to an hour):
+        # Redis redelivers a message whose worker has not acknowledged it by then.
+        broker_transport_options={"visibility_timeout": 7200, **settings.broker_transport_options},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         task_serializer="json",

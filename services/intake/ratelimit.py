@@ -6,20 +6,26 @@ default, a fixed window counted in the database, one row per agency and window.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.db import Database
 from services.intake.models import RateLimitWindow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,14 +46,26 @@ class RedisRateLimiter:
 
     def __init__(self, rule: str, redis_url: str) -> None:
         self.item: RateLimitItem = parse(rule)
-        self.limiter = MovingWindowRateLimiter(
-            RedisStorage(redis_url, key_prefix="fengqiao-intake")
-        )
+        # Short timeouts and no client retries: a request waits at most a second on a
+        # Redis that is away, then goes through unchecked (see `hit`).
+        client_options: dict[str, Any] = {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        storage = RedisStorage(redis_url, key_prefix="fengqiao-intake", **client_options)
+        self.limiter = MovingWindowRateLimiter(storage)
 
     def hit(self, subject: str, now: datetime) -> Verdict:
-        if self.limiter.hit(self.item, subject):
+        try:
+            if self.limiter.hit(self.item, subject):
+                return Verdict(True, limit=self.item.amount)
+            stats = self.limiter.get_window_stats(self.item, subject)
+        except RedisError as exc:
+            # Fail open: a report must still be accepted while Redis is away (the outbox
+            # holds its messages until then); only the rate goes unchecked meanwhile.
+            log.warning("rate limit not checked, Redis unreachable: %s", exc)
             return Verdict(True, limit=self.item.amount)
-        stats = self.limiter.get_window_stats(self.item, subject)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(False, retry_after=wait, limit=self.item.amount)
 

@@ -73,3 +73,13 @@ def test_the_database_limiter_counts_fixed_windows(
     assert verdicts[2].retry_after == 60
     assert (still_over.allowed, still_over.retry_after) == (False, 40)
     assert next_window.allowed
+
+
+def test_an_unreachable_redis_lets_requests_through(intake: IntakeRuntime) -> None:
+    from tests import infra
+
+    limiter = RedisRateLimiter("1/minute", f"redis://127.0.0.1:{infra.free_port()}/0")
+
+    verdicts = [limiter.hit("agency:x", intake.clock.now()) for _ in range(3)]
+
+    assert all(v.allowed for v in verdicts)
