@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,9 @@ from services.rewards.runtime import RewardsRuntime
 from tests import infra
 
 NOW = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)  # 12:00 at the station
+
+# The tests' callback receivers listen on 127.0.0.1, which production refuses.
+os.environ.setdefault("INTAKE_CALLBACKS_ALLOW_PRIVATE", "true")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ class IntakeRules:
     idempotency_lease: timedelta = timedelta(seconds=60)  # a first request still in flight
     duplicate_window: timedelta = timedelta(days=30)  # the same hazard again within it
     duplicate_radius_m: float = 50.0  # "the same place" when coordinates are given
+    # Callbacks to private, loopback or link-local addresses: for tests and closed networks.
+    callbacks_allow_private: bool = False
 
 
 def load_rules(env: Env | None = None) -> IntakeRules:
@@ -26,4 +28,5 @@ def load_rules(env: Env | None = None) -> IntakeRules:
         idempotency_lease=timedelta(seconds=env.float("INTAKE_IDEMPOTENCY_LEASE_SECONDS", 60)),
         duplicate_window=timedelta(days=env.float("INTAKE_DUPLICATE_WINDOW_DAYS", 30)),
         duplicate_radius_m=env.float("INTAKE_DUPLICATE_RADIUS_M", 50.0),
+        callbacks_allow_private=env.bool("INTAKE_CALLBACKS_ALLOW_PRIVATE", False),
     )

@@ -16,6 +16,7 @@ from services.common.messaging import Messaging
 from services.common.station import Station
 from services.intake import duplicates, routing
 from services.intake.auth import Caller
+from services.intake.callbacks import service as callbacks
 from services.intake.models import Agency, Report, ReportEvent, Village
 from services.intake.rules import IntakeRules
 
@@ -192,8 +193,13 @@ def list_reports(
     return list(page), total
 
 
-def record_event(session: Session, *, message: dict[str, Any], now: datetime) -> bool:
-    """Add an event to its report's timeline and move the status forward; False if unknown."""
+def record_event(
+    session: Session, *, message: dict[str, Any], now: datetime, messaging: Messaging
+) -> bool:
+    """Add an event to its report's timeline and move the status forward; False if unknown.
+
+    A status change is also queued for the agency's callback, if it has one.
+    """
     report = session.get(Report, message["report_id"], with_for_update=True)
     if report is None:
         return False
@@ -209,6 +215,14 @@ def record_event(session: Session, *, message: dict[str, Any], now: datetime) ->
     )
     new_status = STATUS_BY_EVENT.get(message["event"])
     if new_status and STATUS_RANK[new_status] > STATUS_RANK[report.status]:
-        report.status = new_status
+        previous_status, report.status = report.status, new_status
+        callbacks.queue_status_change(
+            session,
+            messaging=messaging,
+            report=report,
+            previous_status=previous_status,
+            at=message["at"],
+            now=now,
+        )
     report.updated_at = now
     return True

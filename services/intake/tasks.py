@@ -9,16 +9,20 @@ from sqlalchemy.orm import Session
 
 from services.common.contracts import RECORD_REPORT_EVENT
 from services.intake import service
+from services.intake.callbacks import tasks as callback_tasks
 from services.intake.runtime import IntakeRuntime
 
 log = logging.getLogger(__name__)
 
 
 def register(runtime: IntakeRuntime) -> None:
-    """Register intake's consumers on its Celery app."""
+    """Register intake's consumers, and its own callback delivery task, on its Celery app."""
+    callback_tasks.register(runtime)
 
     @runtime.messaging.consumer(RECORD_REPORT_EVENT)
     def record_report_event(session: Session, message: dict[str, Any]) -> None:
         """Add another service's event to a report's timeline."""
-        if not service.record_event(session, message=message, now=runtime.clock.now()):
+        if not service.record_event(
+            session, message=message, now=runtime.clock.now(), messaging=runtime.messaging
+        ):
             log.warning("event %s names unknown report %s", message["event"], message["report_id"])

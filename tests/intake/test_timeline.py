@@ -35,7 +35,9 @@ def record(runtime: IntakeRuntime, message: dict[str, Any]) -> bool:
     return runtime.messaging.handle_once(
         RECORD_REPORT_EVENT,
         message,
-        lambda session, msg: service.record_event(session, message=msg, now=NOW),
+        lambda session, msg: service.record_event(
+            session, message=msg, now=NOW, messaging=runtime.messaging
+        ),
     )
 
 
