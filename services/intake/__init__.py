@@ -12,6 +12,8 @@ from services.common.runtime import create_service_app
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The intake API (gunicorn: `services.intake:create_app()`)."""
     from services.intake import runtime
+    from services.intake.callbacks.views import blp as callback_blp
+    from services.intake.open311.views import blp as open311_blp
     from services.intake.views import blp
 
     return create_service_app(
@@ -20,6 +22,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao intake",
         description="Partner agencies submit reports and follow their status.",
-        blueprints=[blp],
+        blueprints=[blp, callback_blp, open311_blp],
         security_schemes={"agencyKey": {"type": "http", "scheme": "bearer"}},
     )

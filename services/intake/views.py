@@ -57,7 +57,7 @@ def require_agency_key() -> None:
             message=f"rate limit of {runtime.rules.rate_limit} exceeded; retry later",
             headers={"Retry-After": str(verdict.retry_after)},
         )
-    if request.method == "POST" and not request.is_json:
+    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         abort(415, message="the body must be JSON, sent as Content-Type: application/json")
     g.caller = caller
 
