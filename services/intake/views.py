@@ -22,6 +22,18 @@ from services.intake.schemas import (
     ReportQueryArgs,
 )
 
+REPORT_EXAMPLE = {
+    "kind": "dispute",
+    "summary": "Brothers disagree over the boundary of a shared plot",
+    "occurred_at": "2026-11-20T09:30:00+08:00",
+    "location": {"village": "weicun-3", "address": "三组田间"},
+    "reporter": {"name": "陈先生", "phone": "+86 138-0013-8000"},
+    "parties": [
+        {"name": "陈大哥", "phone": "13900139000", "role": "claimant"},
+        {"name": "陈二弟", "phone": "13700137000", "role": "respondent"},
+    ],
+}
+
 blp = Blueprint(
     "reports", __name__, url_prefix="/v1/reports", description="Submit and follow reports"
 )
@@ -71,8 +83,17 @@ def _idempotency_key() -> str | None:
 
 @blp.route("")
 class Reports(MethodView):
-    @blp.arguments(ReportIn)
-    @blp.response(202, AcceptedOut)
+    @blp.arguments(ReportIn, example=REPORT_EXAMPLE)
+    @blp.response(
+        202,
+        AcceptedOut,
+        example={
+            "id": "ed99e094-4f55-401f-9f2e-bc1f6aee757c",
+            "tracking_code": "WC2W1H08QK",
+            "status": "received",
+            "links": {"self": "/v1/reports/ed99e094-4f55-401f-9f2e-bc1f6aee757c"},
+        },
+    )
     @blp.alt_response(409, description="The same Idempotency-Key is still in flight")
     @blp.alt_response(415, description="The body is not JSON")
     @blp.alt_response(429, description="The agency exceeded its rate; see Retry-After")

@@ -261,3 +261,13 @@ def test_a_page_past_the_end_is_empty(client: FlaskClient, auth: dict[str, str])
         answer: Any = client.get(f"/v1/reports?page={page}&page_size=100", headers=auth)
         assert answer.status_code == 200
         assert answer.json == []
+
+
+def test_the_documented_example_is_accepted_as_it_stands(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    spec: Any = client.get("/v1/openapi.json").json
+    example = spec["paths"]["/v1/reports"]["post"]["requestBody"]["content"]["application/json"][
+        "example"
+    ]
+    assert submit(client, auth, example).status_code == 202
