@@ -22,7 +22,12 @@ from services.common.messaging import Messaging
 from services.common.phones import mask_phone, normalise_mobile
 from services.common.station import Station
 from services.notify.models import SmsMessage
-from services.notify.providers.base import PermanentFailure, SmsProvider, TemporaryFailure
+from services.notify.providers.base import (
+    OutgoingSms,
+    PermanentFailure,
+    SmsProvider,
+    TemporaryFailure,
+)
 from services.notify.providers.simulated import SimulatedProvider
 from services.notify.templates import TemplateError, render
 
@@ -92,6 +97,19 @@ def accept_request(
     return sms
 
 
+def outgoing(sms: SmsMessage, *, signature: str) -> OutgoingSms:
+    """What a provider is handed for a stored message."""
+    return OutgoingSms(
+        id=sms.id,
+        recipient=sms.recipient,
+        text=sms.body,
+        signature=signature,
+        template=sms.template,
+        template_version=sms.template_version,
+        params={k: str(v) for k, v in sms.params.items()},
+    )
+
+
 def _claim_for_sending(session: Session, sms_id: uuid.UUID, now: datetime) -> SmsMessage | None:
     sms = session.get(SmsMessage, sms_id, with_for_update=True)
     if sms is None or sms.status != "created":
@@ -105,6 +123,7 @@ def deliver(
     db: Database,
     messaging: Messaging,
     provider: SmsProvider,
+    signature: str,
     sms_id: uuid.UUID,
     now: datetime,
 ) -> str:
@@ -116,7 +135,7 @@ def deliver(
     if sms.test:  # asked for with a test key: nothing leaves for real
         provider = SIMULATED
     try:
-        accepted = provider.send(message_id=sms.id, recipient=sms.recipient, text=sms.body)
+        accepted = provider.send(outgoing(sms, signature=signature))
     except TemporaryFailure:
         with db.transaction() as session:  # the provider took nothing: it may be tried again
             row = session.get(SmsMessage, sms_id, with_for_update=True)

@@ -50,6 +50,7 @@ def register(runtime: NotifyRuntime) -> None:
             db=runtime.db,
             messaging=messaging,
             provider=runtime.provider,
+            signature=runtime.signature,
             sms_id=sms_id,
             now=runtime.clock.now(),
         )

@@ -13,6 +13,7 @@ from services.notify import service
 from services.notify.models import SmsMessage
 from services.notify.providers.base import (
     Accepted,
+    OutgoingSms,
     PermanentFailure,
     SmsProvider,
     TemporaryFailure,
@@ -31,11 +32,11 @@ class RecordingProvider(SmsProvider):
         self.sent: list[tuple[uuid.UUID, str, str]] = []
         self.failure = failure
 
-    def send(self, *, message_id: uuid.UUID, recipient: str, text: str) -> Accepted:
+    def send(self, sms: OutgoingSms) -> Accepted:
         if self.failure is not None:
             raise self.failure
-        self.sent.append((message_id, recipient, text))
-        return Accepted(provider_ref=f"ref-{message_id}")
+        self.sent.append((sms.id, sms.recipient, sms.text))
+        return Accepted(provider_ref=f"ref-{sms.id}")
 
 
 def accept(runtime: NotifyRuntime, message: dict[str, Any]) -> bool:
@@ -57,6 +58,7 @@ def deliver(runtime: NotifyRuntime, provider: SmsProvider, sms_id: uuid.UUID) ->
         db=runtime.db,
         messaging=runtime.messaging,
         provider=provider,
+        signature=runtime.signature,
         sms_id=sms_id,
         now=runtime.clock.now(),
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
-from services.notify.providers.base import Accepted, SmsProvider
+from services.notify.providers.base import Accepted, OutgoingSms, SmsProvider
 
 log = logging.getLogger(__name__)
 
@@ -13,6 +12,6 @@ log = logging.getLogger(__name__)
 class SimulatedProvider(SmsProvider):
     name = "simulated"
 
-    def send(self, *, message_id: uuid.UUID, recipient: str, text: str) -> Accepted:
-        log.info("test SMS %s to %s not sent: %s", message_id, recipient, text)
-        return Accepted(provider_ref=f"simulated-{message_id}")
+    def send(self, sms: OutgoingSms) -> Accepted:
+        log.info("test SMS %s to %s not sent: %s", sms.id, sms.recipient, sms.text)
+        return Accepted(provider_ref=f"simulated-{sms.id}")
