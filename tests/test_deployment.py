@@ -25,7 +25,7 @@ from services.common.celery_app import queue_of
 from services.common.config import SERVICES
 from services.common.contracts import ALL_CONTRACTS
 from services.common.scheduling import relay_task_name
-from services.notify.service import DELIVER_SMS
+from services.notify.delivery import DELIVER_SMS
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"

@@ -1,8 +1,6 @@
-"""Notify's reads and writes: accept a request, then deliver it once.
+"""Notify's reads and writes: record a requested SMS once, and what staff look up.
 
-A request becomes a row in `created` inside the consumer's transaction; delivery is a
-separate task that moves the row to `sending` (committed) before the provider is called,
-so a redelivered task finds the row past `created` and sends nothing.
+Functions take the session; the caller owns the transaction. Sending is `delivery.py`.
 """
 
 from __future__ import annotations
@@ -12,36 +10,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from marshmallow import fields
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.common.contracts import RECORD_REPORT_EVENT, Contract, Message
-from services.common.db import Database
+from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
-from services.common.phones import mask_phone, normalise_mobile
+from services.common.phones import normalise_mobile
 from services.common.station import Station
-from services.notify.models import SmsMessage
-from services.notify.providers.base import (
-    OutgoingSms,
-    PermanentFailure,
-    SmsProvider,
-    TemporaryFailure,
-)
-from services.notify.providers.simulated import SimulatedProvider
+from services.notify import optouts
+from services.notify.delivery import DELIVER_SMS, fail
+from services.notify.models import SMS_STATUSES, SmsMessage
+from services.notify.rules import NotifyRules
 from services.notify.templates import TemplateError, render
+from services.notify.timing import after_quiet_hours
 
 log = logging.getLogger(__name__)
-
-SIMULATED = SimulatedProvider()
-
-
-class DeliverSmsV1(Message):
-    sms_id = fields.UUID(required=True)
-
-
-# Notify's own follow-up task: not a contract with another service.
-DELIVER_SMS = Contract("notify.deliver_sms", DeliverSmsV1, 1)
 
 
 def seed_station(session: Session, station: Station) -> int:
@@ -55,9 +38,11 @@ def accept_request(
     request: dict[str, Any],
     signature: str,
     messaging: Messaging,
+    rules: NotifyRules,
     now: datetime,
+    resend_of: uuid.UUID | None = None,
 ) -> SmsMessage:
-    """Record a requested SMS once per idempotency key and queue its delivery."""
+    """Record a requested SMS once per idempotency key; queue it now or let it wait."""
     existing = session.scalar(
         select(SmsMessage).where(SmsMessage.idempotency_key == request["idempotency_key"])
     )
@@ -75,92 +60,114 @@ def accept_request(
         priority=request["priority"],
         status="created",
         report_id=request.get("report_id"),
-        test=request["test"],
+        test=request.get("test", False),
+        signature=signature,
+        attempts=0,
+        resend_of_id=resend_of,
         created_at=now,
         updated_at=now,
     )
+    session.add(sms)
     try:
         sms.recipient = normalise_mobile(request["recipient"])
         rendered = render(
             signature=signature, template_name=request["template"], params=request["params"]
         )
     except (TemplateError, ValueError) as exc:
-        sms.status, sms.failure = "failed", f"refused: {exc}"
-        log.warning("SMS %s refused: %s", sms.id, exc)
-    else:
-        sms.body, sms.segments = rendered.text, rendered.segments
-        sms.template_version = rendered.template.version
-    session.add(sms)
-    session.flush()
-    if sms.status == "created":
+        fail(session, messaging, sms, f"refused: {exc}", now)
+        return sms
+    sms.body, sms.segments = rendered.text, rendered.segments
+    sms.template_version = rendered.template.version
+    if optouts.opted_out(session, sms.recipient):
+        fail(session, messaging, sms, "the recipient opted out (TD)", now)
+        return sms
+    sms.due_at = after_quiet_hours(now, urgent=sms.priority == "urgent", rules=rules)
+    if sms.due_at <= now:
+        sms.dispatched_at = now
+        session.flush()
         messaging.publish(session, DELIVER_SMS, {"sms_id": sms.id})
     return sms
 
 
-def outgoing(sms: SmsMessage, *, signature: str) -> OutgoingSms:
-    """What a provider is handed for a stored message."""
-    return OutgoingSms(
-        id=sms.id,
-        recipient=sms.recipient,
-        text=sms.body,
-        signature=signature,
-        template=sms.template,
-        template_version=sms.template_version,
-        params={k: str(v) for k, v in sms.params.items()},
+class NotResendable(DomainError):
+    status = 409
+
+
+def resend(
+    session: Session,
+    *,
+    sms_id: uuid.UUID,
+    messaging: Messaging,
+    rules: NotifyRules,
+    now: datetime,
+) -> SmsMessage:
+    """A new message, linked to a failed one, with the same text and recipient."""
+    old = get_message(session, sms_id=sms_id)
+    if old.status != "failed":
+        raise NotResendable(f"only a failed message can be resent; this one is {old.status}")
+    request = {
+        "message_id": uuid.uuid4(),
+        "idempotency_key": f"resend-of:{old.id}",
+        "recipient": old.recipient,
+        "template": old.template,
+        "params": old.params,
+        "priority": old.priority,
+        "report_id": old.report_id,
+        "test": old.test,
+    }
+    return accept_request(
+        session,
+        request=request,
+        signature=old.signature,
+        messaging=messaging,
+        rules=rules,
+        now=now,
+        resend_of=old.id,
     )
 
 
-def _claim_for_sending(session: Session, sms_id: uuid.UUID, now: datetime) -> SmsMessage | None:
-    sms = session.get(SmsMessage, sms_id, with_for_update=True)
-    if sms is None or sms.status != "created":
-        return None
-    sms.status, sms.updated_at = "sending", now
+def get_message(session: Session, *, sms_id: uuid.UUID) -> SmsMessage:
+    sms = session.get(SmsMessage, sms_id)
+    if sms is None:
+        raise NotFound("no such message")
     return sms
 
 
-def deliver(
+def list_messages(
+    session: Session,
     *,
-    db: Database,
-    messaging: Messaging,
-    provider: SmsProvider,
-    signature: str,
-    sms_id: uuid.UUID,
-    now: datetime,
-) -> str:
-    """Send one message at most once; returns the status it ends in."""
-    with db.transaction() as session:
-        sms = _claim_for_sending(session, sms_id, now)
-        if sms is None:
-            return "skipped"
-    if sms.test:  # asked for with a test key: nothing leaves for real
-        provider = SIMULATED
-    try:
-        accepted = provider.send(outgoing(sms, signature=signature))
-    except TemporaryFailure:
-        with db.transaction() as session:  # the provider took nothing: it may be tried again
-            row = session.get(SmsMessage, sms_id, with_for_update=True)
-            if row is not None and row.status == "sending":
-                row.status, row.updated_at = "created", now
-        raise
-    except PermanentFailure as exc:
-        with messaging.transaction() as session:
-            row = session.get_one(SmsMessage, sms_id, with_for_update=True)
-            row.status, row.failure, row.updated_at = "failed", str(exc)[:200], now
-        return "failed"
-    with messaging.transaction() as session:
-        row = session.get_one(SmsMessage, sms_id, with_for_update=True)
-        row.status, row.provider, row.provider_ref = "sent", provider.name, accepted.provider_ref
-        row.sent_at = row.updated_at = now
-        if row.report_id is not None:
-            messaging.publish(
-                session,
-                RECORD_REPORT_EVENT,
-                {
-                    "report_id": row.report_id,
-                    "event": "sms_sent",
-                    "service": "notify",
-                    "at": now,
-                    "detail": f"SMS '{row.template}' sent to {mask_phone(row.recipient)}",
-                },
-            )
-    return "sent"
+    status: str | None = None,
+    template: str | None = None,
+    recipient: str | None = None,
+    since: datetime | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[list[SmsMessage], int]:
+    """Messages, newest first, one page and the total."""
+    query = select(SmsMessage)
+    if status:
+        query = query.where(SmsMessage.status == status)
+    if template:
+        query = query.where(SmsMessage.template == template)
+    if recipient:
+        query = query.where(SmsMessage.recipient == recipient)
+    if since:
+        query = query.where(SmsMessage.created_at >= since)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if offset >= total:
+        return [], total
+    page = session.scalars(
+        query.order_by(SmsMessage.created_at.desc(), SmsMessage.id).offset(offset).limit(limit)
+    ).all()
+    return list(page), total
+
+
+def status_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
+    """How many messages are in each status (test messages left out)."""
+    query = select(SmsMessage.status, func.count()).where(SmsMessage.test.is_(False))
+    if since:
+        query = query.where(SmsMessage.created_at >= since)
+    counts = dict.fromkeys(SMS_STATUSES, 0)
+    for status, count in session.execute(query.group_by(SmsMessage.status)):
+        counts[status] = count
+    return counts

@@ -1,4 +1,4 @@
-"""Notify's Celery tasks: thin wrappers that hand each message to `service.py`."""
+"""Notify's Celery tasks: thin wrappers that hand each message to `service.py`/`delivery.py`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from services.common.contracts import SEND_SMS
-from services.notify import service
-from services.notify.providers.base import TemporaryFailure
+from services.notify import delivery, service
 from services.notify.runtime import NotifyRuntime
 
 log = logging.getLogger(__name__)
@@ -22,35 +21,24 @@ def register(runtime: NotifyRuntime) -> None:
 
     @messaging.consumer(SEND_SMS)
     def send_sms(session: Session, message: dict[str, Any]) -> None:
-        """Another service asks for an SMS: record it once, queue its delivery."""
+        """Another service asks for an SMS: record it once, queue it or let it wait."""
         service.accept_request(
             session,
             request=message,
             signature=runtime.signature,
             messaging=messaging,
+            rules=runtime.rules,
             now=runtime.clock.now(),
         )
 
-    @runtime.celery.task(
-        shared=False,
-        name=service.DELIVER_SMS.task,
-        autoretry_for=(TemporaryFailure,),
-        retry_backoff=True,
-        retry_backoff_max=600,
-        max_retries=8,
-    )
+    # No automatic retries: a failed try is rescheduled in the database (`due_at`), and a
+    # lost task is found again by `dispatch_due`.
+    @runtime.celery.task(shared=False, name=delivery.DELIVER_SMS.task)
     def deliver_sms(message: dict[str, Any]) -> str:
-        """Hand one recorded SMS to the provider, at most once."""
+        """Hand one recorded SMS to a provider, at most once."""
         try:
-            sms_id = service.DELIVER_SMS.load(message)["sms_id"]
+            sms_id = delivery.DELIVER_SMS.load(message)["sms_id"]
         except ValidationError as exc:
             log.error("dropping malformed deliver_sms message: %s", exc.messages)
             return "malformed"
-        return service.deliver(
-            db=runtime.db,
-            messaging=messaging,
-            provider=runtime.provider,
-            signature=runtime.signature,
-            sms_id=sms_id,
-            now=runtime.clock.now(),
-        )
+        return delivery.deliver(runtime.deliverer, sms_id)

@@ -1,6 +1,6 @@
 """The notify worker: `celery -A services.notify.worker worker -Q notify`."""
 
 from services.common.worker import worker_app
-from services.notify import runtime, tasks
+from services.notify import runtime, scheduled, tasks
 
-app = worker_app("notify", runtime.build, tasks.register)
+app = worker_app("notify", runtime.build, tasks.register, scheduled.register)
