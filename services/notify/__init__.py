@@ -12,6 +12,7 @@ from services.common.runtime import create_service_app
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The notify staff API (gunicorn: `services.notify:create_app()`)."""
     from services.notify import runtime
+    from services.notify.views import ops, webhooks
 
     return create_service_app(
         runtime.build,
@@ -19,4 +20,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao notify",
         description="SMS to residents, officers and staff, each sent once.",
+        blueprints=[ops, webhooks],
+        security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.notify.models import OptOut
@@ -38,3 +39,14 @@ def remove(session: Session, *, phone: str) -> bool:
         return False
     session.delete(row)
     return True
+
+
+def page(session: Session, *, offset: int, limit: int) -> tuple[list[OptOut], int]:
+    """The list, newest first, one page and the total."""
+    total = session.scalar(select(func.count()).select_from(OptOut)) or 0
+    if offset >= total:
+        return [], total
+    rows = session.scalars(
+        select(OptOut).order_by(OptOut.created_at.desc(), OptOut.phone).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total

@@ -1,0 +1,219 @@
+"""Notify's HTTP side: the staff (ops) API and the providers' webhooks."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any
+
+from environs import Env
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from services.common.blueprint import Blueprint
+from services.common.phones import normalise_mobile
+from services.common.staff_auth import require_staff
+from services.notify import optouts, receipts, service
+from services.notify.models import OptOut
+from services.notify.runtime import NotifyRuntime
+from services.notify.schemas import (
+    MessageIn,
+    MessageOut,
+    MessageQueryArgs,
+    OptOutIn,
+    OptOutOut,
+    StatsOut,
+    StatsQueryArgs,
+    WebhookArgs,
+)
+
+ops = Blueprint("messages", __name__, url_prefix="/v1", description="SMS for staff and ops")
+ops.before_request(require_staff("ops"))
+
+webhooks = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/v1/providers",
+    description="Delivery receipts and replies, pushed by the SMS providers",
+)
+
+
+def _runtime() -> NotifyRuntime:
+    runtime: NotifyRuntime = current_app.extensions["fengqiao"]
+    return runtime
+
+
+@ops.route("/messages")
+class Messages(MethodView):
+    @ops.arguments(MessageQueryArgs, location="query")
+    @ops.response(200, MessageOut(many=True))
+    @ops.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """Messages, newest first (numbers masked)."""
+        with _runtime().db.sessions() as session:
+            page, total = service.list_messages(
+                session,
+                offset=pagination_parameters.first_item,
+                limit=pagination_parameters.page_size,
+                **args,
+            )
+        pagination_parameters.item_count = total
+        return page
+
+    @ops.arguments(MessageIn)
+    @ops.response(202, MessageOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Send an SMS; one idempotency key gives one message, ever."""
+        runtime = _runtime()
+        request_body = {**data, "message_id": uuid.uuid4(), "report_id": None, "test": False}
+        with runtime.messaging.transaction() as session:
+            return service.accept_request(
+                session,
+                request=request_body,
+                signature=runtime.signature,
+                messaging=runtime.messaging,
+                rules=runtime.rules,
+                now=runtime.clock.now(),
+            )
+
+
+@ops.route("/messages/stats")
+class Stats(MethodView):
+    @ops.arguments(StatsQueryArgs, location="query")
+    @ops.response(200, StatsOut)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """How many messages are in each status (test messages left out)."""
+        with _runtime().db.sessions() as session:
+            return {"counts": service.status_counts(session, since=args.get("since"))}
+
+
+@ops.route("/messages/<uuid:sms_id>")
+class Message(MethodView):
+    @ops.response(200, MessageOut)
+    def get(self, sms_id: uuid.UUID) -> Any:
+        """One message (number masked)."""
+        with _runtime().db.sessions() as session:
+            return service.get_message(session, sms_id=sms_id)
+
+
+@ops.route("/messages/<uuid:sms_id>/resend")
+class Resend(MethodView):
+    @ops.response(201, MessageOut)
+    @ops.alt_response(409, description="Only a failed message can be resent")
+    def post(self, sms_id: uuid.UUID) -> Any:
+        """Send a failed message again, as a new message linked to it."""
+        runtime = _runtime()
+        with runtime.messaging.transaction() as session:
+            return service.resend(
+                session,
+                sms_id=sms_id,
+                messaging=runtime.messaging,
+                rules=runtime.rules,
+                now=runtime.clock.now(),
+            )
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalise_mobile(raw)
+    except ValueError as exc:
+        abort(422, errors={"path": {"phone": [str(exc)]}})
+        raise  # unreachable: abort raises
+
+
+@ops.route("/opt-outs")
+class OptOuts(MethodView):
+    @ops.response(200, OptOutOut(many=True))
+    @ops.paginate()
+    def get(self, pagination_parameters: Any) -> list[Any]:
+        """Numbers that get no SMS (masked), newest first."""
+        with _runtime().db.sessions() as session:
+            page, total = optouts.page(
+                session,
+                offset=pagination_parameters.first_item,
+                limit=pagination_parameters.page_size,
+            )
+        pagination_parameters.item_count = total
+        return page
+
+
+@ops.route("/opt-outs/<phone>")
+class OptOutItem(MethodView):
+    @ops.arguments(OptOutIn)
+    @ops.response(200, OptOutOut)
+    def put(self, data: dict[str, Any], phone: str) -> OptOut:
+        """Stop all SMS to a number (the resident asked staff)."""
+        runtime, number = _runtime(), _phone(phone)
+        with runtime.db.transaction() as session:
+            optouts.add(
+                session,
+                phone=number,
+                source=f"staff:{g.staff.name}",
+                note=data.get("note"),
+                now=runtime.clock.now(),
+            )
+            return session.get_one(OptOut, number)
+
+    @ops.response(204)
+    def delete(self, phone: str) -> None:
+        """Let a number receive SMS again (the resident asked staff)."""
+        with _runtime().db.transaction() as session:
+            if not optouts.remove(session, phone=_phone(phone)):
+                abort(404, message="this number is not on the opt-out list")
+
+
+def _provider_or_404(name: str) -> Any:
+    provider = _runtime().deliverer.provider(name)
+    if provider is None:
+        abort(404, message=f"no provider {name!r} is configured")
+    return provider
+
+
+def _check_webhook_token(args: dict[str, Any]) -> None:
+    """Providers push without signing, so the URL given to them carries a secret token."""
+    expected = Env().str("NOTIFY_WEBHOOK_TOKEN", "")
+    if not expected or not hmac.compare_digest(args["token"], expected):
+        abort(403, message="bad webhook token")
+
+
+@webhooks.route("/<name>/receipts")
+class Receipts(MethodView):
+    @webhooks.arguments(WebhookArgs, location="query")
+    @webhooks.doc(security=[])
+    def post(self, args: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
+        """Delivery receipts from provider `name` (their own JSON shape)."""
+        _check_webhook_token(args)
+        runtime, provider = _runtime(), _provider_or_404(name)
+        try:
+            parsed = provider.parse_receipts(request.get_data(), dict(request.headers))
+        except ValueError as exc:
+            abort(400, message=str(exc))
+        with runtime.messaging.transaction() as session:
+            receipts.record_receipts(
+                session,
+                provider=name,
+                receipts=parsed,
+                messaging=runtime.messaging,
+                now=runtime.clock.now(),
+            )
+        answer: tuple[dict[str, Any], int] = provider.webhook_answer()
+        return answer
+
+
+@webhooks.route("/<name>/inbound")
+class Inbound(MethodView):
+    @webhooks.arguments(WebhookArgs, location="query")
+    @webhooks.doc(security=[])
+    def post(self, args: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
+        """Replies from residents via provider `name`; TD (退订) opts the sender out."""
+        _check_webhook_token(args)
+        runtime, provider = _runtime(), _provider_or_404(name)
+        try:
+            parsed = provider.parse_inbound(request.get_data(), dict(request.headers))
+        except ValueError as exc:
+            abort(400, message=str(exc))
+        with runtime.db.transaction() as session:
+            receipts.record_inbound(session, provider=name, replies=parsed, now=runtime.clock.now())
+        answer: tuple[dict[str, Any], int] = provider.webhook_answer()
+        return answer
