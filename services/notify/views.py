@@ -173,7 +173,7 @@ def _provider_or_404(name: str) -> Any:
 def _check_webhook_token(args: dict[str, Any]) -> None:
     """Providers push without signing, so the URL given to them carries a secret token."""
     expected = Env().str("NOTIFY_WEBHOOK_TOKEN", "")
-    if not expected or not hmac.compare_digest(args["token"], expected):
+    if not expected or not hmac.compare_digest(args["token"].encode(), expected.encode()):
         abort(403, message="bad webhook token")
 
 
