@@ -44,3 +44,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # httpx logs each request URL at INFO; a provider's query string can hold a phone.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
