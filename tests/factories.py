@@ -18,6 +18,11 @@ def agency_key(runtime: IntakeRuntime, kind: str = "grid") -> str:
         return issue_key(session, agency=agency, now=now)
 
 
+def fresh_number() -> str:
+    """A mobile number no other test uses, so per-number SMS limits do not cross tests."""
+    return f"+86138{secrets.randbelow(10**8):08d}"
+
+
 def dispute(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "dispute",

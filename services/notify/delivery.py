@@ -22,7 +22,7 @@ from marshmallow import fields
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.common.clock import Clock
+from services.common.clock import Clock, to_station_time
 from services.common.contracts import RECORD_REPORT_EVENT, Contract, Message
 from services.common.db import Database
 from services.common.messaging import Messaging
@@ -94,7 +94,13 @@ def tell_intake(
     if sms.report_id is None:
         return
     what = f"SMS '{sms.template}' to {mask_phone(sms.recipient)}"
-    detail = f"{what} sent" if event == "sms_sent" else f"{what} failed: {sms.failure}"
+    details = {
+        "sms_sent": f"{what} sent",
+        "sms_failed": f"{what} failed: {sms.failure}",
+        "sms_scheduled": f"{what} waits for the end of quiet hours, "
+        f"{to_station_time(sms.due_at or now)}",
+    }
+    detail = details[event]
     messaging.publish(
         session,
         RECORD_REPORT_EVENT,

@@ -18,7 +18,7 @@ from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.station import Station
 from services.notify import optouts
-from services.notify.delivery import DELIVER_SMS, fail
+from services.notify.delivery import DELIVER_SMS, fail, tell_intake
 from services.notify.models import SMS_STATUSES, SmsMessage
 from services.notify.rules import NotifyRules
 from services.notify.templates import TemplateError, render
@@ -82,10 +82,12 @@ def accept_request(
         fail(session, messaging, sms, "the recipient opted out (TD)", now)
         return sms
     sms.due_at = after_quiet_hours(now, urgent=sms.priority == "urgent", rules=rules)
-    if sms.due_at <= now:
-        sms.dispatched_at = now
-        session.flush()
-        messaging.publish(session, DELIVER_SMS, {"sms_id": sms.id})
+    if sms.due_at > now:  # the answer is given, but at 08:00: say so on the timeline
+        tell_intake(session, messaging, sms, event="sms_scheduled", now=now)
+        return sms
+    sms.dispatched_at = now
+    session.flush()
+    messaging.publish(session, DELIVER_SMS, {"sms_id": sms.id})
     return sms
 
 

@@ -29,6 +29,9 @@ class RunningSystem:
             "FENGQIAO_VAR_DIR": str(var_dir),
             "WEB_CONCURRENCY": "1",
             "OUTBOX_RELAY_SECONDS": "1",
+            # No quiet hours, whatever the hour the tests run at (tests/notify covers them).
+            "NOTIFY_QUIET_FROM": "00:00",
+            "NOTIFY_QUIET_UNTIL": "00:00",
             **{f"{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
             **(extra_env or {}),
         }

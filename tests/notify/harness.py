@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,6 +20,7 @@ from services.notify.recipient_limits import DatabaseRecipientLimiter, Recipient
 from services.notify.rules import NotifyRules
 from services.notify.runtime import NotifyRuntime
 from tests import messages
+from tests.factories import fresh_number
 
 
 class ScriptedProvider(SmsProvider):
@@ -43,11 +43,6 @@ class ScriptedProvider(SmsProvider):
 
     def lookup(self, sms: OutgoingSms, *, sent_after: datetime) -> Lookup:
         return self.lookups.get(sms.id, Lookup("unknown"))
-
-
-def fresh_number() -> str:
-    """A mobile number no other test uses, so per-number limits do not cross tests."""
-    return f"+86138{random.randrange(10**8):08d}"
 
 
 def deliverer(

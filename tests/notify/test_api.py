@@ -11,8 +11,8 @@ import pytest
 
 from services.common.clock import FrozenClock
 from services.notify.runtime import NotifyRuntime
+from tests.factories import fresh_number
 from tests.notify.client import client_for, staff_headers
-from tests.notify.harness import fresh_number
 
 
 def staff_message(**overrides: Any) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from services.notify.failover import ProviderRouter
 from services.notify.providers.base import InboundSms, Receipt, TemporaryFailure
 from services.notify.providers.errors import AmbiguousFailure
 from services.notify.runtime import NotifyRuntime
+from tests.factories import fresh_number
 from tests.notify.harness import (
     ScriptedProvider,
     accept,
     deliverer,
-    fresh_number,
     request,
     row,
     send,

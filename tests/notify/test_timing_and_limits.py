@@ -17,7 +17,8 @@ from services.notify.recipient_limits import (
 from services.notify.rules import NotifyRules
 from services.notify.runtime import NotifyRuntime
 from services.notify.timing import after_quiet_hours
-from tests.notify.harness import ScriptedProvider, accept, deliverer, fresh_number, request, row
+from tests.factories import fresh_number
+from tests.notify.harness import ScriptedProvider, accept, deliverer, request, row
 from tests.notify.harness import send as deliver
 from tests.outbox import outbox_where
 
@@ -56,6 +57,9 @@ def test_a_request_at_night_waits_in_the_database_until_eight(
     assert sms.status == "created"
     assert sms.due_at == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
     assert outbox_where(notify, "sms_id", equals=str(sms.id)) == []  # not queued, waiting
+    [(_, event)] = outbox_where(notify, "report_id", equals=str(message["report_id"]))
+    assert event["event"] == "sms_scheduled"
+    assert "2026-11-29 08:00" in event["detail"]  # the reporter's answer, set for 08:00
     clock.advance(timedelta(hours=1))
     assert delivery.dispatch_due(d) >= 0
     assert outbox_where(notify, "sms_id", equals=str(sms.id)) == []
