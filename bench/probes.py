@@ -14,7 +14,8 @@ from services.common.db import Database
 from services.intake.models import Report, ReportEvent
 from services.notify.models import SmsMessage
 
-ACK_TEMPLATE = "report_received"  # the acknowledgement intake's routing asks notify for
+# The acknowledgement intake's routing asks notify for (a duplicate hazard's is worded apart).
+ACK_TEMPLATES = ("report_received", "report_duplicate")
 # A finished report has its "received" event, its owner's event and the ack's "sms_sent"
 # (the same test `fengqiao demo` applies).
 FINISHED_EVENTS = 3
@@ -85,7 +86,7 @@ class Probes:
             with self.notify.sessions() as session:
                 rows = session.execute(
                     select(SmsMessage.report_id, SmsMessage.sent_at).where(
-                        SmsMessage.template == ACK_TEMPLATE,
+                        SmsMessage.template.in_(ACK_TEMPLATES),
                         SmsMessage.report_id.in_(report_ids),
                         SmsMessage.sent_at.is_not(None),
                     )
