@@ -1,0 +1,90 @@
+"""Providers' webhooks end to end: an Aliyun receipt and a Tencent TD reply over HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from services.notify.failover import ProviderRouter
+from services.notify.providers.aliyun import AliyunConfig, AliyunProvider
+from services.notify.providers.tencent import TencentConfig, TencentProvider
+from services.notify.runtime import NotifyRuntime
+from tests.factories import fresh_number
+from tests.notify.client import client_for
+from tests.notify.harness import ScriptedProvider, accept, deliverer, request, row, send
+
+TOKEN = "webhook-path-token"
+
+
+@pytest.fixture
+def with_providers(notify: NotifyRuntime, monkeypatch: pytest.MonkeyPatch) -> NotifyRuntime:
+    """Notify as configured with Aliyun and Tencent (never called here: they only parse)."""
+    monkeypatch.setenv("NOTIFY_WEBHOOK_TOKEN", TOKEN)
+    aliyun = AliyunProvider(AliyunConfig(access_key_id="id", access_key_secret="secret"))
+    tencent = TencentProvider(
+        TencentConfig(secret_id="id", secret_key="key", sdk_app_id="1400000000", sign_name="魏村")
+    )
+    router = ProviderRouter([(aliyun, 1), (tencent, 1)])
+    notify.deliverer = replace(notify.deliverer, router=router)
+    return notify
+
+
+def test_an_aliyun_receipt_marks_the_message_delivered(with_providers: NotifyRuntime) -> None:
+    message = request(priority="urgent")
+    accept(with_providers, message)
+    send(deliverer(with_providers, ScriptedProvider(name="aliyun")), message["message_id"])
+    receipt = [
+        {
+            "phone_number": "13800138000",
+            "send_time": "2026-11-28 12:00:01",
+            "report_time": "2026-11-28 12:00:05",
+            "success": True,
+            "err_code": "DELIVERED",
+            "err_msg": "用户接收成功",
+            "sms_size": "1",
+            "biz_id": "932702304080415357^0",
+            "out_id": str(message["message_id"]),
+        }
+    ]
+
+    answer: Any = client_for(with_providers).post(
+        f"/v1/providers/aliyun/receipts?token={TOKEN}", data=json.dumps(receipt)
+    )
+
+    assert answer.status_code == 200
+    assert answer.json == {"code": 0, "msg": "成功"}
+    sms = row(with_providers, message["message_id"])
+    assert sms.status == "delivered"
+    assert sms.delivered_at is not None
+
+
+def test_a_tencent_td_reply_opts_the_sender_out(with_providers: NotifyRuntime) -> None:
+    number = fresh_number()
+    reply = {
+        "extend": "",
+        "mobile": number.removeprefix("+86"),
+        "nationcode": "86",
+        "sign": "魏村派出所",
+        "text": "TD",
+        "time": 1795867200,
+    }
+
+    answer: Any = client_for(with_providers).post(
+        f"/v1/providers/tencent/inbound?token={TOKEN}", data=json.dumps(reply)
+    )
+
+    assert answer.status_code == 200
+    assert answer.json == {"result": 0, "errmsg": "OK"}
+    later = request(recipient=number, priority="urgent")
+    accept(with_providers, later)
+    assert row(with_providers, later["message_id"]).status == "failed"
+
+
+def test_a_body_that_is_not_the_providers_is_400(with_providers: NotifyRuntime) -> None:
+    client = client_for(with_providers)
+    for path in ("aliyun/receipts", "tencent/inbound"):
+        answer = client.post(f"/v1/providers/{path}?token={TOKEN}", data=b"{not json")
+        assert answer.status_code == 400
