@@ -16,6 +16,7 @@ from services.common.phones import normalise_mobile
 from services.common.staff_auth import require_staff
 from services.notify import optouts, receipts, service
 from services.notify.models import OptOut
+from services.notify.providers.base import SmsProvider
 from services.notify.runtime import NotifyRuntime
 from services.notify.schemas import (
     MessageIn,
@@ -163,10 +164,11 @@ class OptOutItem(MethodView):
                 abort(404, message="this number is not on the opt-out list")
 
 
-def _provider_or_404(name: str) -> Any:
+def _provider_or_404(name: str) -> SmsProvider:
     provider = _runtime().deliverer.provider(name)
     if provider is None:
         abort(404, message=f"no provider {name!r} is configured")
+        raise LookupError(name)  # unreachable: abort raises
     return provider
 
 
@@ -177,18 +179,26 @@ def _check_webhook_token(args: dict[str, Any]) -> None:
         abort(403, message="bad webhook token")
 
 
+def _parse(name: str, args: dict[str, Any], kind: str) -> tuple[SmsProvider, list[Any]]:
+    """Check the URL's token, then parse the call with provider `name`'s own parser."""
+    _check_webhook_token(args)
+    provider = _provider_or_404(name)
+    parse = provider.parse_receipts if kind == "receipts" else provider.parse_inbound
+    try:
+        return provider, list(parse(request.get_data(), dict(request.headers)))
+    except ValueError as exc:
+        abort(400, message=str(exc))
+        raise  # unreachable: abort raises
+
+
 @webhooks.route("/<name>/receipts")
 class Receipts(MethodView):
     @webhooks.arguments(WebhookArgs, location="query")
     @webhooks.doc(security=[])
     def post(self, args: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
         """Delivery receipts from provider `name` (their own JSON shape)."""
-        _check_webhook_token(args)
-        runtime, provider = _runtime(), _provider_or_404(name)
-        try:
-            parsed = provider.parse_receipts(request.get_data(), dict(request.headers))
-        except ValueError as exc:
-            abort(400, message=str(exc))
+        runtime = _runtime()
+        provider, parsed = _parse(name, args, "receipts")
         with runtime.messaging.transaction() as session:
             receipts.record_receipts(
                 session,
@@ -197,8 +207,7 @@ class Receipts(MethodView):
                 messaging=runtime.messaging,
                 now=runtime.clock.now(),
             )
-        answer: tuple[dict[str, Any], int] = provider.webhook_answer()
-        return answer
+        return provider.webhook_answer()
 
 
 @webhooks.route("/<name>/inbound")
@@ -207,13 +216,8 @@ class Inbound(MethodView):
     @webhooks.doc(security=[])
     def post(self, args: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
         """Replies from residents via provider `name`; TD (退订) opts the sender out."""
-        _check_webhook_token(args)
-        runtime, provider = _runtime(), _provider_or_404(name)
-        try:
-            parsed = provider.parse_inbound(request.get_data(), dict(request.headers))
-        except ValueError as exc:
-            abort(400, message=str(exc))
+        runtime = _runtime()
+        provider, parsed = _parse(name, args, "inbound")
         with runtime.db.transaction() as session:
             receipts.record_inbound(session, provider=name, replies=parsed, now=runtime.clock.now())
-        answer: tuple[dict[str, Any], int] = provider.webhook_answer()
-        return answer
+        return provider.webhook_answer()

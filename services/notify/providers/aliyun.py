@@ -36,7 +36,7 @@ from services.notify.providers.base import (
     SmsProvider,
     TemporaryFailure,
 )
-from services.notify.providers.errors import AmbiguousFailure
+from services.notify.providers.errors import AmbiguousFailure, transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -204,24 +204,6 @@ def failure_for(code: str, message: str) -> TemporaryFailure | PermanentFailure:
     return TemporaryFailure(text)
 
 
-def transport_failure(exc: httpx.TransportError) -> TemporaryFailure:
-    """TemporaryFailure if the request surely never left, AmbiguousFailure if it may have."""
-    if isinstance(exc, _NOT_SENT):
-        return TemporaryFailure(f"aliyun unreachable: {type(exc).__name__}")
-    return AmbiguousFailure(f"aliyun did not answer: {type(exc).__name__}")
-
-
-# Raised before a single byte of the request reached the provider.
-_NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ProxyError,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-)
-
-
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """The body of an "OK" answer; raises the failure any other answer means."""
     if response.status_code >= 500:
@@ -350,7 +332,7 @@ class AliyunProvider(SmsProvider):
                 f"{self._base}/?{canonical_query(params)}", headers=headers, content=b""
             )
         except httpx.TransportError as exc:
-            raise transport_failure(exc) from exc
+            raise transport_failure("aliyun", exc) from exc
 
 
 # --- Parsing -----------------------------------------------------------------------------

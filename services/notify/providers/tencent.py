@@ -34,7 +34,7 @@ from services.notify.providers.base import (
     SmsProvider,
     TemporaryFailure,
 )
-from services.notify.providers.errors import AmbiguousFailure
+from services.notify.providers.errors import AmbiguousFailure, transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -217,24 +217,6 @@ def failure_for(code: str, message: str) -> TemporaryFailure | PermanentFailure:
     return TemporaryFailure(text)
 
 
-def transport_failure(exc: httpx.TransportError) -> TemporaryFailure:
-    """TemporaryFailure if the request surely never left, AmbiguousFailure if it may have."""
-    if isinstance(exc, _NOT_SENT):
-        return TemporaryFailure(f"tencent unreachable: {type(exc).__name__}")
-    return AmbiguousFailure(f"tencent did not answer: {type(exc).__name__}")
-
-
-# Raised before a single byte of the request reached the provider.
-_NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ProxyError,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-)
-
-
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """The "Response" object of a successful call; raises the failure anything else means."""
     if response.status_code >= 500:
@@ -364,7 +346,7 @@ class TencentProvider(SmsProvider):
         try:
             return self.client.post(f"{self._base}/", headers=headers, content=payload)
         except httpx.TransportError as exc:
-            raise transport_failure(exc) from exc
+            raise transport_failure("tencent", exc) from exc
 
 
 # --- Parsing -----------------------------------------------------------------------------
