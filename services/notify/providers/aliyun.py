@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from environs import Env
 from marshmallow.validate import Length
 
-from services.common.clock import STATION_TZ, Clock, SystemClock
+from services.common.clock import STATION_TZ, Clock
 from services.common.phones import mask_phone
 from services.notify.providers.base import (
     Accepted,
@@ -33,10 +33,10 @@ from services.notify.providers.base import (
     OutgoingSms,
     PermanentFailure,
     Receipt,
-    SmsProvider,
     TemporaryFailure,
 )
 from services.notify.providers.errors import AmbiguousFailure, transport_failure
+from services.notify.providers.http import HttpSmsProvider
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ _SET = Length(min=1)  # docker compose passes unset variables on as empty string
 API_VERSION = "2017-05-25"
 ALGORITHM = "ACS3-HMAC-SHA256"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 PAGE_SIZE = 50
 MAX_PAGES = 10  # 500 messages to one number in a day: far beyond Aliyun's own per-number limits
 HISTORY_DAYS = 30  # QuerySendDetails only knows the last 30 days
@@ -225,7 +224,7 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 # --- The provider ------------------------------------------------------------------------
 
 
-class AliyunProvider(SmsProvider):
+class AliyunProvider(HttpSmsProvider):
     name = "aliyun"
 
     def __init__(
@@ -235,17 +234,8 @@ class AliyunProvider(SmsProvider):
         client: httpx.Client | None = None,
         clock: Clock | None = None,
     ) -> None:
+        super().__init__(config.endpoint, client=client, clock=clock)
         self.config = config
-        self._own_client = client is None
-        self.client = client or httpx.Client(timeout=TIMEOUT)
-        self.clock = clock or SystemClock()
-        self._base = config.endpoint.rstrip("/")
-        self._host = urlsplit(self._base).netloc
-
-    def close(self) -> None:
-        """Close the HTTP client if this provider made it."""
-        if self._own_client:
-            self.client.close()
 
     def send(self, sms: OutgoingSms) -> Accepted:
         """SendSms: Accepted(BizId), or the failure Aliyun's answer means."""

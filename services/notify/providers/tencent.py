@@ -16,13 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from environs import Env
 from marshmallow.validate import Length
 
-from services.common.clock import STATION_TZ, Clock, SystemClock
+from services.common.clock import STATION_TZ, Clock
 from services.common.phones import mask_phone
 from services.notify.providers.base import (
     Accepted,
@@ -31,10 +30,10 @@ from services.notify.providers.base import (
     OutgoingSms,
     PermanentFailure,
     Receipt,
-    SmsProvider,
     TemporaryFailure,
 )
 from services.notify.providers.errors import AmbiguousFailure, transport_failure
+from services.notify.providers.http import HttpSmsProvider
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ SERVICE = "sms"
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 CONTENT_TYPE = "application/json; charset=utf-8"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 # Refusals of this message as it is: the number (or its owner's opt-out), the template
 # or its parameters, the text.
@@ -239,7 +237,7 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 # --- The provider ------------------------------------------------------------------------
 
 
-class TencentProvider(SmsProvider):
+class TencentProvider(HttpSmsProvider):
     name = "tencent"
 
     def __init__(
@@ -249,17 +247,8 @@ class TencentProvider(SmsProvider):
         client: httpx.Client | None = None,
         clock: Clock | None = None,
     ) -> None:
+        super().__init__(config.endpoint, client=client, clock=clock)
         self.config = config
-        self._own_client = client is None
-        self.client = client or httpx.Client(timeout=TIMEOUT)
-        self.clock = clock or SystemClock()
-        self._base = config.endpoint.rstrip("/")
-        self._host = urlsplit(self._base).netloc
-
-    def close(self) -> None:
-        """Close the HTTP client if this provider made it."""
-        if self._own_client:
-            self.client.close()
 
     def send(self, sms: OutgoingSms) -> Accepted:
         """SendSms: Accepted(SerialNo), or the failure Tencent's answer means."""
