@@ -176,6 +176,10 @@ class CallbackDelivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[dict[str, Any]]
+    # When the next attempt is due, and when a worker was last asked to make it: the
+    # waiting lives here, not in a Celery countdown, so a lost task is found again.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    dispatched_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake import idempotency
+from services.intake.callbacks.tasks import DISPATCH_CALLBACKS
 from services.intake.runtime import IntakeRuntime
 
 PURGE_IDEMPOTENCY_KEYS = "intake.purge_idempotency_keys"
 
 SCHEDULE: dict[str, dict[str, Any]] = {
+    DISPATCH_CALLBACKS: {
+        "task": DISPATCH_CALLBACKS,
+        "schedule": 10.0,
+        "options": {"expires": 30.0},
+    },
     PURGE_IDEMPOTENCY_KEYS: {
         "task": PURGE_IDEMPOTENCY_KEYS,
         "schedule": 3600.0,

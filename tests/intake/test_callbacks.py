@@ -24,9 +24,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.common.clock import FrozenClock
 from services.common.contracts import RECORD_REPORT_EVENT
 from services.intake import service, tasks
 from services.intake.callbacks import delivery
+from services.intake.callbacks import tasks as callback_tasks
 from services.intake.callbacks.delivery import Result
 from services.intake.callbacks.service import DELIVER_CALLBACK
 from services.intake.models import CallbackDelivery, OutboxMessage, Report
@@ -176,6 +178,20 @@ def delivery_messages(runtime: IntakeRuntime) -> int:
 def only_delivery(runtime: IntakeRuntime, report_id: uuid.UUID) -> CallbackDelivery:
     [row] = deliveries(runtime, report_id)
     return row
+
+
+def clock_of(runtime: IntakeRuntime) -> FrozenClock:
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    return clock
+
+
+def dispatch(runtime: IntakeRuntime) -> int:
+    return delivery.dispatch_due(
+        messaging=runtime.messaging,
+        clock=runtime.clock,
+        redispatch_after=callback_tasks.REDISPATCH_AFTER,
+    )
 
 
 def deliver(
@@ -342,7 +358,9 @@ def test_a_server_error_is_retried_then_delivered(
     assert deliver(intake, queued.id) == Result("pending", retry_in=30)
     retried = only_delivery(intake, report_id)
     assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "HTTP 500")
+    assert deliver(intake, queued.id) == Result("not_due")  # the backoff holds it back
 
+    clock_of(intake).advance(timedelta(seconds=30))
     assert deliver(intake, queued.id) == Result("delivered")
     assert only_delivery(intake, report_id).attempts == 2
     assert [r.headers["X-Fengqiao-Delivery"] for r in partner.requests] == [str(queued.id)] * 2
@@ -402,6 +420,7 @@ def test_a_timeout_is_retried(
     assert deliver(intake, queued.id, timeout=SHORT_TIMEOUT) == Result("pending", retry_in=30)
     assert "Timeout" in (only_delivery(intake, report_id).last_error or "")
 
+    clock_of(intake).advance(timedelta(seconds=30))
     assert deliver(intake, queued.id, timeout=SHORT_TIMEOUT) == Result("delivered")
     assert len(partner.requests) == 2
 
@@ -429,18 +448,44 @@ def test_a_delivery_fails_after_its_last_retry(
     report_id = submit(client, auth)
     change(intake, report_id)
     partner.answer(*[500] * 20)
-    tasks.register(intake)
-    task = intake.celery.tasks[DELIVER_CALLBACK.task]
+    delivery_id = only_delivery(intake, report_id).id
 
-    # Run eagerly, Celery makes each retry at once instead of after its countdown.
-    outcome = task.apply(
-        kwargs={"message": task_message(intake, only_delivery(intake, report_id).id)}
-    )
+    results = []
+    for _ in range(delivery.MAX_ATTEMPTS):
+        results.append(deliver(intake, delivery_id))
+        assert deliver(intake, delivery_id).status in ("not_due", "skipped")  # waits, or is over
+        clock_of(intake).advance(timedelta(seconds=results[-1].retry_in or 0))
 
-    assert outcome.get() == "failed"
+    assert results[-1] == Result("failed")
     assert len(partner.requests) == delivery.MAX_ATTEMPTS == 11
     failed = only_delivery(intake, report_id)
     assert (failed.status, failed.attempts, failed.last_error) == ("failed", 11, "HTTP 500")
+
+
+def test_a_retry_that_comes_due_is_dispatched_and_a_lost_one_again(
+    intake: IntakeRuntime, client: FlaskClient, auth: dict[str, str], partner: Partner
+) -> None:
+    register(client, auth, partner.url)
+    report_id = submit(client, auth)
+    change(intake, report_id)
+    partner.answer(503, 200)
+    delivery_id = only_delivery(intake, report_id).id
+    clock = clock_of(intake)
+
+    def dispatched_at() -> Any:
+        dispatch(intake)  # other tests' deliveries share the database: look at ours only
+        return only_delivery(intake, report_id).dispatched_at
+
+    assert deliver(intake, delivery_id) == Result("pending", retry_in=30)
+    assert dispatched_at() is None  # not due for 30 s
+    clock.advance(timedelta(seconds=30))
+    first = clock.now()
+    assert dispatched_at() == first
+    clock.advance(timedelta(minutes=1))
+    assert dispatched_at() == first  # a worker has it now
+    clock.advance(callback_tasks.REDISPATCH_AFTER)
+    assert dispatched_at() == clock.now()  # that task was lost: queued again
+    assert deliver(intake, delivery_id) == Result("delivered")
 
 
 def test_retries_back_off_from_30_seconds_to_an_hour() -> None:

@@ -14,15 +14,18 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import httpx
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.common.clock import Clock
 from services.common.db import Database
+from services.common.messaging import Messaging
 from services.intake.callbacks import destinations
-from services.intake.callbacks.service import signature_header
+from services.intake.callbacks.service import DELIVER_CALLBACK, signature_header
 from services.intake.models import AgencyCallback, CallbackDelivery
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ class Attempt:
 class Result:
     """A delivery's status after `deliver`; `retry_in` is set when it should be tried again."""
 
-    status: str  # pending, delivered, failed, or skipped (it was not pending)
+    status: str  # pending, delivered, failed; skipped (not pending) or not_due (not yet)
     retry_in: int | None = None
 
 
@@ -109,11 +112,15 @@ def post(
         return Attempt("retry", _describe(exc))
 
 
-def _prepare(session: Session, delivery_id: uuid.UUID) -> tuple[str, str, bytes] | Result:
+def _prepare(
+    session: Session, delivery_id: uuid.UUID, now: datetime
+) -> tuple[str, str, bytes] | Result:
     """(url, secret, body) of a pending delivery, or the Result if there is nothing to send."""
     row = session.get(CallbackDelivery, delivery_id)
     if row is None or row.status != "pending":
         return Result("skipped")
+    if row.next_attempt_at is not None and row.next_attempt_at > now:
+        return Result("not_due")
     # The registration as it is now: a changed URL or a rotated secret applies at once.
     callback = session.get(AgencyCallback, row.agency_id)
     if callback is None:
@@ -128,12 +135,15 @@ def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt, clock: C
     if row.status != "pending":
         return Result(row.status)
     row.attempts += 1
+    row.next_attempt_at = row.dispatched_at = None
     if attempt.outcome == "delivered":
         row.status, row.delivered_at = "delivered", clock.now()
         return Result("delivered")
     row.last_error = (attempt.error or "")[:_ERROR_LENGTH]
     if attempt.outcome == "retry" and row.attempts < MAX_ATTEMPTS:
-        return Result("pending", retry_in=retry_delay(row.attempts))
+        wait = retry_delay(row.attempts)
+        row.next_attempt_at = clock.now() + timedelta(seconds=wait)  # `dispatch_due` sends it
+        return Result("pending", retry_in=wait)
     row.status = "failed"
     log.warning("callback delivery %s failed: %s", delivery_id, row.last_error)
     return Result("failed")
@@ -149,7 +159,7 @@ def deliver(
 ) -> Result:
     """Make one attempt at a pending delivery and record it; anything else is left alone."""
     with db.transaction() as session:
-        prepared = _prepare(session, delivery_id)
+        prepared = _prepare(session, delivery_id, clock.now())
     if isinstance(prepared, Result):
         return prepared
     url, secret, body = prepared
@@ -162,3 +172,29 @@ def deliver(
         attempt = post(url, body, headers, timeout=timeout)
     with db.transaction() as session:
         return _record(session, delivery_id, attempt, clock)
+
+
+def dispatch_due(
+    *, messaging: Messaging, clock: Clock, redispatch_after: timedelta, limit: int = 200
+) -> int:
+    """Queue every pending delivery whose attempt is due and that no worker holds."""
+    now = clock.now()
+    with messaging.transaction() as session:
+        due = session.scalars(
+            select(CallbackDelivery)
+            .where(
+                CallbackDelivery.status == "pending",
+                CallbackDelivery.next_attempt_at <= now,
+                or_(
+                    CallbackDelivery.dispatched_at.is_(None),
+                    CallbackDelivery.dispatched_at < now - redispatch_after,
+                ),
+            )
+            .order_by(CallbackDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in due:
+            row.dispatched_at = now
+            messaging.publish(session, DELIVER_CALLBACK, {"delivery_id": row.id})
+        return len(due)

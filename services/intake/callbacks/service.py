@@ -103,6 +103,8 @@ def queue_status_change(
         status="pending",
         attempts=0,
         body=status_changed_body(report, previous_status=previous_status, at=at),
+        next_attempt_at=now,
+        dispatched_at=now,
         created_at=now,
     )
     session.add(delivery)

@@ -1,11 +1,11 @@
-"""The Celery task that sends callbacks and schedules their retries."""
+"""The Celery tasks that send callbacks and dispatch the ones whose retry is due."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from celery import Task
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
@@ -15,36 +15,42 @@ from services.intake.runtime import IntakeRuntime
 
 log = logging.getLogger(__name__)
 
+DISPATCH_CALLBACKS = "intake.dispatch_callbacks"
+# A dispatched delivery no worker finished in this time was lost with its task: send again.
+REDISPATCH_AFTER = timedelta(minutes=5)
+
 
 def register(runtime: IntakeRuntime) -> None:
-    """Register `intake.deliver_callback` on intake's Celery app."""
+    """Register `intake.deliver_callback` and `intake.dispatch_callbacks` on intake's app."""
 
     @runtime.celery.task(
         shared=False,
         name=DELIVER_CALLBACK.task,
-        bind=True,
-        # Retries after a failed POST are scheduled below and bounded by the delivery's own
-        # count of attempts, so Celery sets no limit; its automatic retry only waits out a
-        # database that cannot be reached, where the delivery is kept.
-        max_retries=None,
+        # A failed POST is retried by `dispatch_callbacks` when its backoff is over; Celery's
+        # own retry only waits out a database that cannot be reached.
         autoretry_for=(OperationalError,),
         retry_backoff=True,
         retry_backoff_max=300,
         retry_jitter=True,
+        max_retries=None,
     )
-    def deliver_callback(self: Task[Any, Any], message: dict[str, Any]) -> str:
-        """POST one status change to its agency's callback URL; retry later if that may help."""
+    def deliver_callback(message: dict[str, Any]) -> str:
+        """POST one status change to its agency's callback URL."""
         try:
             delivery_id = DELIVER_CALLBACK.load(message)["delivery_id"]
         except ValidationError as exc:
             log.error("dropping malformed deliver_callback message: %s", exc.messages)
             return "malformed"
-        result = delivery.deliver(
+        return delivery.deliver(
             db=runtime.db,
             clock=runtime.clock,
             delivery_id=delivery_id,
             allow_private=runtime.rules.callbacks_allow_private,
+        ).status
+
+    @runtime.celery.task(shared=False, name=DISPATCH_CALLBACKS, acks_late=False)
+    def dispatch_callbacks() -> int:
+        """Queue the deliveries whose next attempt is due (and any a lost task left)."""
+        return delivery.dispatch_due(
+            messaging=runtime.messaging, clock=runtime.clock, redispatch_after=REDISPATCH_AFTER
         )
-        if result.retry_in is not None:
-            raise self.retry(countdown=result.retry_in)
-        return result.status
