@@ -23,15 +23,17 @@ class MaskingFormatter(logging.Formatter):
         return mask_personal_data(super().format(record))
 
 
+HOUSEKEEPING_TASKS = (".relay_outbox[", ".dispatch_due[", ".dispatch_callbacks[")
+
+
 class QuietHousekeeping(logging.Filter):
-    """Drops the success line of the outbox relay, which runs every second or so."""
+    """Drops Celery's received/succeeded lines of the jobs beat runs every few seconds."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.name == "celery.app.trace"
-            and record.levelno <= logging.INFO
-            and ".relay_outbox[" in record.getMessage()
-        )
+        if not record.name.startswith("celery.") or record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(task in message for task in HOUSEKEEPING_TASKS)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
