@@ -13,13 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.common.clock import FrozenClock
-from services.intake import create_app
 from services.intake.models import ApiKey, OutboxMessage, Report, ReportEvent
 from services.intake.open311.mapping import DEFAULT_REQUESTS
 from services.intake.rules import IntakeRules
 from services.intake.runtime import IntakeRuntime
 from services.intake.schemas import HAZARD_CATEGORIES, STATUSES
 from tests import factories
+from tests.intake.client import client_for
 
 BASE = "/open311/v2"
 DISPUTE = {
@@ -58,13 +58,6 @@ NOMINATION = {
     "attribute[nominee_phone]": "13500135006",
 }
 PHONE_LIKE = re.compile(r"1[3-9]\d(\d{4}|\*{4})\d{4}")
-
-
-def client_for(runtime: IntakeRuntime) -> FlaskClient:
-    app = create_app(runtime.settings, runtime.clock)
-    app.extensions["fengqiao"].db.dispose()
-    app.extensions["fengqiao"] = runtime  # share the test's runtime (and its clock)
-    return app.test_client()
 
 
 @pytest.fixture
@@ -645,3 +638,18 @@ def test_openapi_document_describes_open311(client: FlaskClient) -> None:
     assert "201" in post["responses"]
     assert "application/x-www-form-urlencoded" in post["requestBody"]["content"]
     assert "/open311/v2/services/{service_code}.json" in spec["paths"]
+
+
+def test_an_unmatched_open311_url_answers_in_open311s_shape(intake: IntakeRuntime) -> None:
+    client = client_for(intake)
+
+    not_found: Any = client.get("/open311/v2/requests/abc.xml")
+    not_allowed: Any = client.delete("/open311/v2/services.json")
+    elsewhere: Any = client.get("/v1/no-such-thing")
+
+    assert not_found.status_code == 404
+    assert not_found.json[0]["code"] == 404
+    assert not_allowed.status_code == 405
+    assert not_allowed.json[0]["code"] == 405
+    assert elsewhere.status_code == 404
+    assert elsewhere.json["code"] == 404  # the rest of the API keeps its own shape

@@ -11,18 +11,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.common.clock import FrozenClock
-from services.intake import create_app
 from services.intake.models import ApiKey, OutboxMessage, Report
 from services.intake.runtime import IntakeRuntime
 from tests import factories
+from tests.intake.client import client_for
 
 
 @pytest.fixture
-def client(intake: IntakeRuntime, clock: FrozenClock) -> FlaskClient:
-    app = create_app(intake.settings, clock)
-    app.extensions["fengqiao"].db.dispose()
-    app.extensions["fengqiao"] = intake  # share the test's runtime (and its clock)
-    return app.test_client()
+def client(intake: IntakeRuntime) -> FlaskClient:
+    return client_for(intake)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
 from services.common.blueprint import Blueprint
 from services.common.errors import DomainError, NotFound
@@ -94,8 +95,7 @@ def _open311_error(error: Open311Error) -> ResponseReturnValue:
     return _answer(error)
 
 
-@blp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> ResponseReturnValue:
+def _as_open311(error: HTTPException) -> Response:
     """Werkzeug's and flask-smorest's errors (a bad query, a body too large) in Open311's shape."""
     messages = (getattr(error, "data", None) or {}).get("messages")
     if messages:  # flask-smorest could not parse the query: Open311 calls that a 400
@@ -106,6 +106,24 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         ]
         return _answer(Open311Error(400, problems))
     return _answer(Open311Error(error.code or 500, [error.description or error.name]))
+
+
+@blp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    """An HTTP error raised in the blueprint."""
+    return _as_open311(error)
+
+
+@blp.app_errorhandler(WerkzeugNotFound)
+@blp.app_errorhandler(MethodNotAllowed)
+def _routing_error(error: HTTPException) -> ResponseReturnValue:
+    """A URL no view matched. Blueprint handlers never see these, so this one is the app's:
+    Open311 paths answer in Open311's shape, every other path as the rest of the API does."""
+    if request.path.startswith(f"{blp.url_prefix}/"):
+        return _as_open311(error)
+    api: Any = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    answer: ResponseReturnValue = api.handle_http_exception(error)
+    return answer
 
 
 @blp.errorhandler(DomainError)
