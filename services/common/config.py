@@ -29,6 +29,11 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def redis_url(self) -> str | None:
+        """The broker's URL when the broker is Redis (rate limits and counters use it too)."""
+        return self.broker_url if self.broker_url.startswith(("redis://", "rediss://")) else None
+
+    @property
     def embedded_broker(self) -> bool:
         """True when the broker is the filesystem transport (no server needed)."""
         return self.broker_url.startswith("filesystem://")

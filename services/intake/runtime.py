@@ -47,11 +47,8 @@ class IntakeRuntime(Runtime):
 
     def __post_init__(self) -> None:
         self.beat_map = BeatMap(self.db)
-        broker = self.settings.broker_url
         self.rate_limiter = rate_limiter(
-            self.rules.rate_limit,
-            redis_url=broker if broker.startswith(("redis://", "rediss://")) else None,
-            db=self.db,
+            self.rules.rate_limit, redis_url=self.settings.redis_url, db=self.db
         )
 
 

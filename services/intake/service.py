@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
+from services.common.paging import paged
 from services.common.station import Station
 from services.intake import duplicates, routing
 from services.intake.auth import Caller
@@ -181,16 +182,13 @@ def list_reports(
         query = query.where(Report.status == status)
     if since:
         query = query.where(Report.created_at >= since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if offset >= total:  # also keeps an absurd page number from reaching the database
-        return [], total
-    page = session.scalars(
-        query.options(selectinload(Report.duplicate_of))
-        .order_by(Report.created_at.desc(), Report.id)
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(page), total
+    return paged(
+        session,
+        query.options(selectinload(Report.duplicate_of)),
+        order_by=(Report.created_at.desc(), Report.id),
+        offset=offset,
+        limit=limit,
+    )
 
 
 def record_event(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.paging import paged
 from services.notify.models import OptOut
 
 # What residents reply to stop messages (退订 is "unsubscribe").
@@ -43,10 +44,5 @@ def remove(session: Session, *, phone: str) -> bool:
 
 def page(session: Session, *, offset: int, limit: int) -> tuple[list[OptOut], int]:
     """The list, newest first, one page and the total."""
-    total = session.scalar(select(func.count()).select_from(OptOut)) or 0
-    if offset >= total:
-        return [], total
-    rows = session.scalars(
-        select(OptOut).order_by(OptOut.created_at.desc(), OptOut.phone).offset(offset).limit(limit)
-    ).all()
-    return list(rows), total
+    order = (OptOut.created_at.desc(), OptOut.phone)
+    return paged(session, select(OptOut), order_by=order, offset=offset, limit=limit)

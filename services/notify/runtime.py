@@ -37,13 +37,11 @@ class NotifyRuntime(Runtime):
 
     def __post_init__(self) -> None:
         self.signature = load_station(self.settings.station_file).sms_signature
-        broker = self.settings.broker_url
-        redis_url = broker if broker.startswith(("redis://", "rediss://")) else None
         self.deliverer = Deliverer(
             db=self.db,
             messaging=self.messaging,
             router=ProviderRouter(configured_providers(Env())),
-            limiter=recipient_limiter(self.rules, redis_url=redis_url),
+            limiter=recipient_limiter(self.rules, redis_url=self.settings.redis_url),
             rules=self.rules,
             clock=self.clock,
         )

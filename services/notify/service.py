@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
+from services.common.paging import paged
 from services.common.phones import normalise_mobile
 from services.common.station import Station
 from services.notify import optouts
@@ -155,13 +156,8 @@ def list_messages(
         query = query.where(SmsMessage.recipient == recipient)
     if since:
         query = query.where(SmsMessage.created_at >= since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if offset >= total:
-        return [], total
-    page = session.scalars(
-        query.order_by(SmsMessage.created_at.desc(), SmsMessage.id).offset(offset).limit(limit)
-    ).all()
-    return list(page), total
+    order = (SmsMessage.created_at.desc(), SmsMessage.id)
+    return paged(session, query, order_by=order, offset=offset, limit=limit)
 
 
 def status_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
