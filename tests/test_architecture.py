@@ -150,3 +150,12 @@ def test_every_periodic_task_is_run_by_the_worker_of_its_service(
             assert mine <= set(worker.app.tasks), mine - set(worker.app.tasks)
     finally:
         logging.getLogger().handlers[:] = handlers  # the workers set up their own logging
+
+
+def test_recorded_sms_are_sent_from_a_queue_of_their_own() -> None:
+    from services.common.celery_app import queue_of, worker_queues
+    from services.notify.delivery import DELIVER_SMS
+
+    assert queue_of(DELIVER_SMS.task) == "notify_deliver" != queue_of("notify.send_sms")
+    assert worker_queues("notify") == ["notify", "notify_deliver"]
+    assert worker_queues("intake") == ["intake"]

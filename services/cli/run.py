@@ -18,6 +18,7 @@ from types import FrameType
 import click
 from environs import Env
 
+from services.common.celery_app import worker_queues
 from services.common.config import SERVICES
 
 DEFAULT_PORTS = {"intake": 5001, "mediation": 5002, "rewards": 5003, "notify": 5004}
@@ -53,7 +54,7 @@ def plan(env: Env | None = None) -> list[Process]:
         processes.append(Process(f"{service}-api", gunicorn))
     for service in SERVICES:
         options = (
-            f"worker --queues {service} --hostname {service}@%h"
+            f"worker --queues {','.join(worker_queues(service))} --hostname {service}@%h"
             f" --concurrency {worker_concurrency} --loglevel INFO"
         )
         if embedded:  # the filesystem transport has no use for worker chatter

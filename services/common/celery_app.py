@@ -12,13 +12,25 @@ from celery import Celery
 
 from services.common.config import SERVICES, Settings
 
+# Tasks with a queue of their own, still consumed by their service's workers. Sending a
+# recorded SMS must not wait behind a backlog of requests to record more.
+OWN_QUEUE = {"notify.deliver_sms": "notify_deliver"}
+
 
 def queue_of(task_name: str) -> str:
-    """The queue a task is routed to: the service part of its name."""
+    """The queue a task is routed to: its own, or the service part of its name."""
+    if task_name in OWN_QUEUE:
+        return OWN_QUEUE[task_name]
     service = task_name.split(".", 1)[0]
     if service not in SERVICES:
         raise ValueError(f"task {task_name!r} names no service")
     return service
+
+
+def worker_queues(service: str) -> list[str]:
+    """Every queue a service's workers consume."""
+    own = {queue for task, queue in OWN_QUEUE.items() if task.split(".", 1)[0] == service}
+    return [service, *sorted(own)]
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -45,7 +57,11 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=settings.service,
-        task_routes={f"{s}.*": {"queue": s} for s in SERVICES},
+        # Tried in order: tasks with a queue of their own first, then by service name.
+        task_routes=[
+            {task: {"queue": queue} for task, queue in OWN_QUEUE.items()},
+            {f"{s}.*": {"queue": s} for s in SERVICES},
+        ],
         task_create_missing_queues=True,
         worker_hijack_root_logger=False,
         timezone="UTC",
