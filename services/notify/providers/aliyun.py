@@ -26,6 +26,7 @@ from marshmallow.validate import Length
 
 from services.common.clock import STATION_TZ, Clock
 from services.common.phones import mask_phone
+from services.notify.providers import fields
 from services.notify.providers.base import (
     Accepted,
     InboundSms,
@@ -269,9 +270,9 @@ class AliyunProvider(HttpSmsProvider):
         """Replies from an "SmsUp" push; ValueError if the body is not one."""
         return [
             InboundSms(
-                sender=_text(item, "phone_number"),
-                text=_text(item, "content"),
-                at=_station_time(_text(item, "send_time")),
+                sender=fields.text(item, "phone_number"),
+                text=fields.text(item, "content"),
+                at=fields.station_time(fields.text(item, "send_time")),
             )
             for item in _json_array(body)
         ]
@@ -363,10 +364,10 @@ def _receipt(item: Mapping[str, Any]) -> Receipt:
         error = f"{code}: {message}" if message else str(code) or "not delivered"
     return Receipt(
         delivered=success,
-        provider_ref=_text(item, "biz_id"),
+        provider_ref=fields.text(item, "biz_id"),
         message_id=_uuid_or_none(item.get("out_id")),
         error=error,
-        at=_station_time(_text(item, "report_time")),
+        at=fields.station_time(fields.text(item, "report_time")),
     )
 
 
@@ -378,21 +379,8 @@ def _json_array(body: bytes) -> list[dict[str, Any]]:
     return items
 
 
-def _text(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str):
-        raise ValueError(f"missing or non-text {key!r}")
-    return value
-
-
 def _uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None  # an OutId some other sender on the account set
-
-
-def _station_time(text: str) -> datetime:
-    """Aliyun's "yyyy-MM-dd HH:mm:ss", Beijing time, as an aware UTC datetime."""
-    local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=STATION_TZ)
-    return local.astimezone(UTC)

@@ -21,8 +21,9 @@ import httpx
 from environs import Env
 from marshmallow.validate import Length
 
-from services.common.clock import STATION_TZ, Clock
+from services.common.clock import Clock
 from services.common.phones import mask_phone
+from services.notify.providers import fields
 from services.notify.providers.base import (
     Accepted,
     InboundSms,
@@ -344,7 +345,7 @@ _DIGITS = re.compile(r"\d+")
 
 
 def _receipt(item: Mapping[str, Any]) -> Receipt:
-    status = _text(item, "report_status")
+    status = fields.text(item, "report_status")
     if status not in ("SUCCESS", "FAIL"):
         raise ValueError("report_status must be SUCCESS or FAIL")
     delivered = status == "SUCCESS"
@@ -354,14 +355,14 @@ def _receipt(item: Mapping[str, Any]) -> Receipt:
         error = f"{code}: {description}" if description else str(code) or "not delivered"
     return Receipt(
         delivered=delivered,
-        provider_ref=_text(item, "sid"),
+        provider_ref=fields.text(item, "sid"),
         error=error,
-        at=_station_time(_text(item, "user_receive_time")),
+        at=fields.station_time(fields.text(item, "user_receive_time")),
     )
 
 
 def _inbound(item: Mapping[str, Any]) -> InboundSms:
-    nationcode, mobile = _text(item, "nationcode"), _text(item, "mobile")
+    nationcode, mobile = fields.text(item, "nationcode"), fields.text(item, "mobile")
     if not _DIGITS.fullmatch(nationcode) or not _DIGITS.fullmatch(mobile):
         raise ValueError("nationcode and mobile must be digits")
     sent = item.get("time")
@@ -371,17 +372,4 @@ def _inbound(item: Mapping[str, Any]) -> InboundSms:
         at = datetime.fromtimestamp(sent, UTC)
     except (OverflowError, OSError) as exc:
         raise ValueError("'time' is out of range") from exc
-    return InboundSms(sender=f"+{nationcode}{mobile}", text=_text(item, "text"), at=at)
-
-
-def _text(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str):
-        raise ValueError(f"missing or non-text {key!r}")
-    return value
-
-
-def _station_time(text: str) -> datetime:
-    """Tencent's "yyyy-MM-dd HH:mm:ss", Beijing time, as an aware UTC datetime."""
-    local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=STATION_TZ)
-    return local.astimezone(UTC)
+    return InboundSms(sender=f"+{nationcode}{mobile}", text=fields.text(item, "text"), at=at)
