@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from apispec.ext.marshmallow import MarshmallowPlugin
 from celery import Celery
 from flask import Flask, Response, after_this_request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 
 from services.common.celery_app import create_celery
 from services.common.clock import Clock, SystemClock
 from services.common.config import Settings
 from services.common.db import Database
-from services.common.errors import register_error_handlers
+from services.common.errors import Api, register_error_handlers
 from services.common.health import health_blueprint
 from services.common.json_input import GuardedJSONProvider
 from services.common.logging import configure_logging
