@@ -27,6 +27,7 @@ MAX_DEPTH = 32
 MAX_INT_DIGITS = 18  # every integer up to a quintillion; a bigint holds 9.2 quintillion
 MAX_NUMBER_LENGTH = 40  # characters of one number as written, exponent included
 MAX_PROBLEMS = 20  # a body full of problems gets the first ones, not an answer as large
+MAX_NAMED_DEPTH = 8  # a problem deeper down is named by its ancestor this deep
 
 Path = tuple[str | int, ...]
 
@@ -47,19 +48,26 @@ class RefusedJson(ValueError):
     """A body that parses but that the system cannot carry; `problems` say where and why."""
 
     def __init__(self, problems: list[tuple[Path, str]]) -> None:
-        self.problems = problems
-        where = ", ".join(_dotted(path) for path, _ in problems)
+        self.problems = [(path[:MAX_NAMED_DEPTH], problem) for path, problem in problems]
+        where = ", ".join(dict.fromkeys(_dotted(path) for path, _ in self.problems))
         super().__init__(f"the JSON body holds what no field can take, at: {where}")
 
     @property
     def messages(self) -> dict[str | int, Any]:
-        """The problems as marshmallow nests its errors: field, list index, …, messages."""
+        """The problems as marshmallow nests its errors: field, list index, …, messages
+        (`_schema` holds those of a place that also has problems further in)."""
         nested: dict[str | int, Any] = {}
         for path, problem in self.problems:
             node = nested
-            for step in path[:-1] if path else ():
+            for step in path[:-1]:
+                if isinstance(node.get(step), list):
+                    node[step] = {"_schema": node[step]}
                 node = node.setdefault(step, {})
-            node.setdefault(path[-1] if path else "_schema", []).append(problem)
+            here = node.setdefault(path[-1] if path else "_schema", [])
+            if isinstance(here, dict):
+                here = here.setdefault("_schema", [])
+            if problem not in here:
+                here.append(problem)
         return nested
 
 
@@ -141,7 +149,7 @@ def _problems(root: Any) -> list[tuple[Path, str]]:
             children = []
             for key, child in items:
                 if isinstance(key, str) and (problem := problem_in_text(key)) is not None:
-                    problems.append(((*path, key.encode("utf-8", "replace").decode()), problem))
+                    problems.append(((*path, _nameable(key)), problem))
                     continue
                 children.append(((*path, key), child, depth + 1))
             stack.extend(reversed(children))  # popped in document order
@@ -174,7 +182,12 @@ def _key(token: str) -> str:
         key = json.loads(token)
     except ValueError:
         return token.strip('"')
-    return str(key).encode("utf-8", "replace").decode()
+    return _nameable(str(key))
+
+
+def _nameable(key: str) -> str:
+    """A key fit to name in an answer: what cannot be carried replaced by U+FFFD."""
+    return _UNCARRIABLE.sub("\ufffd", key)
 
 
 def _dotted(path: Path) -> str:
