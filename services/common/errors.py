@@ -15,6 +15,8 @@ from typing import Any
 import flask_smorest
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,18 @@ class NotFound(DomainError):
     status = 404
 
 
+class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
+    """The error shape as the OpenAPI documents show it."""
+
+    reason = fields.String(
+        metadata={"description": "A domain rule's refusal: its stable name (key_reused)"}
+    )
+
+
 class Api(flask_smorest.Api):  # type: ignore[misc]
     """flask-smorest's Api, whose error answers always carry a `message`."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, status, headers = super().handle_http_exception(error)
