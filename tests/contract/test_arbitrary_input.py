@@ -1,4 +1,5 @@
-"""Arbitrary JSON and Unicode at every write endpoint of every service, on PostgreSQL.
+"""Arbitrary JSON and Unicode at every write endpoint of every service, on PostgreSQL:
+intake's reports, Open311 forms and callback; notify's messages, opt-outs and webhooks.
 
 Bodies start from valid ones and have parts replaced by anything: text with lone
 surrogates, NUL, control and astral characters; numbers of thousands of digits, NaN,
@@ -27,6 +28,7 @@ from sqlalchemy import select
 
 from services.common import json_input
 from services.common.contracts import OPEN_CASE, OPEN_HAZARD_CLAIM, OPEN_NOMINATION, SEND_SMS
+from services.common.phones import normalise_mobile
 from services.common.runtime import Runtime
 from services.intake.runtime import IntakeRuntime
 from services.mediation import tasks as mediation_tasks
@@ -34,7 +36,7 @@ from services.mediation.models import Case
 from services.mediation.runtime import MediationRuntime
 from services.notify import tasks as notify_tasks
 from services.notify.delivery import DELIVER_SMS
-from services.notify.models import SmsMessage
+from services.notify.models import OptOut, SmsMessage
 from services.notify.runtime import NotifyRuntime
 from services.rewards import tasks as rewards_tasks
 from services.rewards.models import HazardClaim, Nomination
@@ -407,6 +409,28 @@ def test_the_ops_api_takes_anything_without_a_server_error(system: System) -> No
 
     send()
     assert accepted > 0
+
+
+def test_opt_outs_take_anything_without_a_server_error(system: System) -> None:
+    client, headers = notify_client(system.notify), staff_headers(system.notify)
+    raw = {**headers, "Content-Type": "application/json"}
+
+    @bounded
+    @given(phone=st.one_of(st.just(""), TEXT), body=mutated({"note": "电话里说不要再发"}))
+    def opt_out(phone: str, body: Any) -> None:
+        # A fresh number unless the draw changed it: random numbers stay off the list.
+        number = phone or factories.fresh_number()
+        path = urllib.parse.quote(number, safe="", errors="surrogatepass")
+        answer: Any = client.put(f"/v1/opt-outs/{path}", data=to_json(body).encode(), headers=raw)
+        assert_answered(answer)
+        if answer.status_code == 200:
+            listed: Any = client.get("/v1/opt-outs", headers=headers)
+            assert listed.status_code == 200
+            with system.notify.db.sessions() as session:
+                assert session.get(OptOut, normalise_mobile(number)) is not None
+            assert client.delete(f"/v1/opt-outs/{path}", headers=headers).status_code == 204
+
+    opt_out()
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])
