@@ -1,4 +1,5 @@
-"""The door's own rules: contracts bound their text, the JSON reader names what it refuses."""
+"""The door's own rules: every input reads text through one field, contracts bound their
+text, and the JSON reader names what it refuses."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from werkzeug.exceptions import BadRequest
 
 from services.common import json_input
 from services.common.contracts import ALL_CONTRACTS, OPEN_CASE, Contract
+from services.common.input_fields import Text
+from services.common.runtime import Runtime
 from services.intake.runtime import IntakeRuntime
+from services.intake.schemas import ReportIn
 from tests import factories, messages
 from tests.conftest import NOW
 from tests.intake.client import client_for
@@ -31,6 +35,56 @@ def unbounded_texts(schema: Schema, prefix: str = "") -> list[str]:
         ):
             found.append(prefix + name)
     return found
+
+
+def plain_texts(schema: Schema, prefix: str = "") -> list[str]:
+    """Each string field of `schema`, nested ones too, that is not the common Text."""
+    found = []
+    for name, field in schema.fields.items():
+        inner: list[Any] = [field]
+        while inner:
+            current = inner.pop()
+            if isinstance(current, fields.Nested):
+                found += plain_texts(current.schema, f"{prefix}{name}.")
+            elif isinstance(current, fields.List):
+                inner.append(current.inner)
+            elif isinstance(current, fields.Dict):
+                inner += [f for f in (current.key_field, current.value_field) if f is not None]
+            elif isinstance(current, fields.String) and not isinstance(current, Text):
+                found.append(prefix + name)
+    return found
+
+
+def argument_schemas(runtime: Runtime) -> dict[str, Schema]:
+    """Every schema a view of the service's API reads its arguments with, by endpoint."""
+    module = __import__(f"services.{runtime.service}", fromlist=["create_app"])
+    app = module.create_app(runtime.settings, runtime.clock)
+    app.extensions["fengqiao"].db.dispose()
+    found = {}
+    for rule in app.url_map.iter_rules():
+        view_class = getattr(app.view_functions[rule.endpoint], "view_class", None)
+        for method in sorted(rule.methods or ()):
+            view = getattr(view_class, method.lower(), None)
+            for argument in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+                schema = argument["schema"]
+                found[f"{method} {rule} {argument['in']}"] = (
+                    schema() if isinstance(schema, type) else schema
+                )
+    return found
+
+
+@pytest.mark.parametrize("service", ["intake", "mediation", "rewards", "notify"])
+def test_every_input_reads_text_through_the_common_field(make_runtime: Any, service: str) -> None:
+    schemas = argument_schemas(make_runtime(service))
+
+    plain = {name: plain_texts(schema) for name, schema in schemas.items()}
+    assert {name: texts for name, texts in plain.items() if texts} == {}
+    if service in ("intake", "notify"):
+        assert any(name.startswith(("POST", "PUT")) for name in schemas)
+
+
+def test_the_open311_form_is_read_by_the_report_schema() -> None:
+    assert plain_texts(ReportIn()) == []
 
 
 @pytest.mark.parametrize("contract", ALL_CONTRACTS, ids=lambda c: c.task)
