@@ -73,9 +73,6 @@ class ProcessedMessageMixin:
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
-DEAD_LETTER_STATUSES = ("waiting", "replayed")
-
-
 class DeadLetterMixin:
     """Columns of a service's parked messages: ones it could not handle, kept to replay."""
 
@@ -86,7 +83,7 @@ class DeadLetterMixin:
     attempts: Mapped[int]
     first_failed_at: Mapped[datetime]
     last_failed_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10), index=True)  # DEAD_LETTER_STATUSES
+    status: Mapped[str] = mapped_column(String(10), index=True)  # "waiting" or "replayed"
     replayed_at: Mapped[datetime | None]
 
 
@@ -289,12 +286,14 @@ class Messaging:
             log.error("could not park %s %s: %s", task.name, task.request.id, describe(exc))
             raise task.retry(exc=exc, countdown=self.retry_backoff_max) from exc
         log.error(
-            "parked %s %s after %d %s: %s",
+            "parked %s %s after %d %s: %s; %d dead letters of %s wait",
             task.name,
             task.request.id,
             tries,
             "try (cannot succeed)" if permanent else "tries",
             describe(error),
+            self.waiting_dead_letters(),
+            self.service,
         )
 
     # -- dead letters ------------------------------------------------------------------

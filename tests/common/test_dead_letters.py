@@ -198,7 +198,9 @@ def test_an_unknown_field_from_a_newer_producer_is_no_reason_to_park(
     assert dead_letter(quick, wire["message_id"]) is None
 
 
-def test_a_value_the_database_refuses_is_parked_at_once(mediation: MediationRuntime) -> None:
+def test_a_value_the_database_refuses_is_parked_at_once(
+    mediation: MediationRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
     mediation_tasks.register(mediation)
     task = mediation.celery.tasks[OPEN_CASE.task]
     message = messages.open_case()
@@ -212,6 +214,9 @@ def test_a_value_the_database_refuses_is_parked_at_once(mediation: MediationRunt
         assert parked is not None and parked.attempts == 1
         assert parked.error.startswith("DataError")
         assert session.scalar(select(Case).where(Case.report_id == message["report_id"])) is None
+    waiting = mediation.messaging.waiting_dead_letters()
+    assert "after 1 try (cannot succeed): DataError" in caplog.text
+    assert f"{waiting} dead letters of mediation wait" in caplog.text
 
 
 def test_parking_a_message_twice_keeps_one_row_and_counts_every_try(
@@ -324,3 +329,15 @@ def test_readiness_reports_waiting_dead_letters_without_failing(
     assert answer.status_code == 200
     assert answer.get_json()["status"] == "ok"
     assert answer.get_json()["checks"]["dead_letters"] == f"{waiting + 1} waiting"
+
+
+def test_the_hourly_prune_logs_how_many_dead_letters_wait(
+    intake: IntakeRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    intake.messaging.park(task="intake.x", message=event_wire(), error=KeyError("x"), attempts=1)
+
+    intake.messaging.prune()
+
+    waiting = intake.messaging.waiting_dead_letters()
+    assert waiting >= 1
+    assert f"{waiting} dead letters of intake wait" in caplog.text
