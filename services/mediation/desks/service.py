@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from services.common.clock import STATION_TZ, to_station_time
 from services.common.errors import DomainError, NotFound
-from services.mediation.calendar import OpeningHours, WorkingCalendar, session_starts
+from services.mediation.calendar import (
+    CalendarKind,
+    OpeningHours,
+    UnusableHours,
+    WorkingCalendar,
+    session_starts,
+)
 from services.mediation.desks.models import CalendarDay, Desk, DeskSession
 
 log = logging.getLogger(__name__)
@@ -104,27 +110,69 @@ def _active_sessions(
     )
 
 
-def _slots(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    start: datetime,
-    end: datetime,
-    calendar: WorkingCalendar,
-    case_id: uuid.UUID | None = None,
-) -> Iterator[Slot]:
-    """Every slot starting in [start, end) with its free places (0 if the case is in it)."""
-    starts = list(session_starts(hours, after=start, until=end, calendar=calendar))
-    if not starts:
-        return
-    booked = _active_sessions(session, desk_code=desk.code, start=starts[0][0], end=starts[-1][1])
-    for starts_at, ends_at in starts:
-        overlapping = [b for b in booked if b.starts_at < ends_at and b.ends_at > starts_at]
-        remaining = max(hours.parallel - len(overlapping), 0)
-        if case_id is not None and any(b.case_id == case_id for b in overlapping):
-            remaining = 0  # one case holds one place of a slot
-        yield Slot(desk.code, starts_at, ends_at, hours.parallel, remaining)
+@dataclass(frozen=True)
+class _Sheet:
+    """One desk's booking sheet: its slots between two instants and the places left in each."""
+
+    session: Session
+    desk: Desk
+    calendar: WorkingCalendar
+
+    @property
+    def hours(self) -> OpeningHours:
+        return self.desk.hours
+
+    def slots(
+        self, *, start: datetime, end: datetime, case_id: uuid.UUID | None = None
+    ) -> Iterator[Slot]:
+        """Every slot starting in [start, end) with its free places (0 if the case is in it)."""
+        hours = self.hours
+        starts = list(session_starts(hours, after=start, until=end, calendar=self.calendar))
+        if not starts:
+            return
+        booked = _active_sessions(
+            self.session, desk_code=self.desk.code, start=starts[0][0], end=starts[-1][1]
+        )
+        for starts_at, ends_at in starts:
+            overlapping = [b for b in booked if b.starts_at < ends_at and b.ends_at > starts_at]
+            remaining = max(hours.parallel - len(overlapping), 0)
+            if case_id is not None and any(b.case_id == case_id for b in overlapping):
+                remaining = 0  # one case holds one place of a slot
+            yield Slot(self.desk.code, starts_at, ends_at, hours.parallel, remaining)
+
+    def next_free(self, *, case_id: uuid.UUID, now: datetime) -> Slot:
+        """The first slot from `now` on with a place for the case (searched step by step)."""
+        start, horizon = now, now + BOOKING_HORIZON
+        while start < horizon:
+            end = min(start + _SEARCH_STEP, horizon)
+            for slot in self.slots(start=start, end=end, case_id=case_id):
+                if slot.remaining > 0:
+                    return slot
+            start = end
+        raise DomainError(
+            f"{self.desk.name} has no free slot in the next {BOOKING_HORIZON.days} days"
+        )
+
+    def requested(self, *, case_id: uuid.UUID, starts_at: datetime, now: datetime) -> Slot:
+        """The slot starting at `starts_at` if it has a place for the case, else why not."""
+        if starts_at.tzinfo is None:
+            raise DomainError("starts_at needs a timezone", status=422)
+        when = to_station_time(starts_at)
+        if starts_at < now:
+            raise DomainError(f"starts_at {when} is in the past", status=422)
+        end = starts_at + timedelta(seconds=1)
+        slot = next(self.slots(start=starts_at, end=end, case_id=case_id), None)
+        if slot is None or slot.starts_at != starts_at:
+            raise DomainError(
+                f"{self.desk.name} holds no session starting at {when} (station time): "
+                f"{self.hours.describe()}",
+                status=422,
+            )
+        if slot.remaining == 0:
+            raise DomainError(
+                f"{self.desk.name} is full at {when} (station time), or the case is in it"
+            )
+        return slot
 
 
 def free_slots(
@@ -137,73 +185,8 @@ def free_slots(
 ) -> list[Slot]:
     """The desk's slots starting in [start, end) that have a free place."""
     desk = get_desk(session, desk_code)
-    calendar = calendar or working_calendar(session)
-    slots = _slots(session, desk=desk, hours=desk.hours, start=start, end=end, calendar=calendar)
-    return [slot for slot in slots if slot.remaining > 0]
-
-
-def _next_free_slot(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    case_id: uuid.UUID,
-    now: datetime,
-    calendar: WorkingCalendar,
-) -> Slot:
-    start = now
-    while start < now + BOOKING_HORIZON:
-        end = min(start + _SEARCH_STEP, now + BOOKING_HORIZON)
-        slots = _slots(
-            session,
-            desk=desk,
-            hours=hours,
-            start=start,
-            end=end,
-            calendar=calendar,
-            case_id=case_id,
-        )
-        for slot in slots:
-            if slot.remaining > 0:
-                return slot
-        start = end
-    raise DomainError(f"{desk.name} has no free slot in the next {BOOKING_HORIZON.days} days")
-
-
-def _requested_slot(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    case_id: uuid.UUID,
-    starts_at: datetime,
-    now: datetime,
-    calendar: WorkingCalendar,
-) -> Slot:
-    if starts_at.tzinfo is None:
-        raise DomainError("starts_at needs a timezone", status=422)
-    when = to_station_time(starts_at)
-    if starts_at < now:
-        raise DomainError(f"starts_at {when} is in the past", status=422)
-    slots = _slots(
-        session,
-        desk=desk,
-        hours=hours,
-        start=starts_at,
-        end=starts_at + timedelta(seconds=1),
-        calendar=calendar,
-        case_id=case_id,
-    )
-    slot = next(slots, None)
-    if slot is None or slot.starts_at != starts_at:
-        raise DomainError(
-            f"{desk.name} holds no session starting at {when} (station time): "
-            f"{describe_hours(hours)}",
-            status=422,
-        )
-    if slot.remaining == 0:
-        raise DomainError(f"{desk.name} is full at {when} (station time), or the case is in it")
-    return slot
+    sheet = _Sheet(session, desk, calendar or working_calendar(session))
+    return [slot for slot in sheet.slots(start=start, end=end) if slot.remaining > 0]
 
 
 def book_session(
@@ -222,22 +205,12 @@ def book_session(
     within a year.
     """
     desk = _lock_desk(session, desk_code)
-    hours = desk.hours
     calendar = calendar or working_calendar(session)
+    sheet = _Sheet(session, desk, calendar)
     if starts_at is None:
-        slot = _next_free_slot(
-            session, desk=desk, hours=hours, case_id=case_id, now=now, calendar=calendar
-        )
+        slot = sheet.next_free(case_id=case_id, now=now)
     else:
-        slot = _requested_slot(
-            session,
-            desk=desk,
-            hours=hours,
-            case_id=case_id,
-            starts_at=starts_at,
-            now=now,
-            calendar=calendar,
-        )
+        slot = sheet.requested(case_id=case_id, starts_at=starts_at, now=now)
     booking = DeskSession(
         id=uuid.uuid4(),
         desk_code=desk.code,
@@ -279,36 +252,35 @@ def sessions_of_case(session: Session, case_id: uuid.UUID) -> list[DeskSession]:
     )
 
 
-def describe_hours(hours: OpeningHours) -> str:
-    """The hours in words, for error messages and the CLI."""
-    days = {
-        "working_days": "on working days",
-        "daily": "every day",
-        "weekdays": "on "
-        + ", ".join(
-            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d - 1] for d in sorted(hours.weekdays)
-        )
-        + " when they are working days",
-    }[hours.calendar.value]
-    return (
-        f"{days}, {hours.opens:%H:%M}–{hours.closes:%H:%M}, sessions of {hours.session_minutes} "
-        f"minutes, {hours.parallel} at a time"
-    )
+class HoursRefused(DomainError):
+    """Opening hours that cannot hold a session (422); `problems` names each field."""
+
+    status = 422
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        flat = "; ".join(f"{name}: {', '.join(found)}" for name, found in problems.items())
+        super().__init__(f"unusable opening hours ({flat})")
+        self.problems = problems
 
 
 def check_hours(values: dict[str, Any]) -> OpeningHours:
-    """Opening hours from a desk's fields, else a 422 naming what is wrong."""
+    """Opening hours from a desk's fields, else a 422 naming each field that is wrong."""
+    missing = [name for name in HOURS_FIELDS if name != "weekdays" and name not in values]
+    if missing:
+        raise HoursRefused({name: ["Missing data for required field."] for name in missing})
     try:
         return OpeningHours(
-            calendar=values["calendar"],
+            calendar=CalendarKind(values["calendar"]),
             weekdays=frozenset(values.get("weekdays") or ()),
             opens=values["opens"],
             closes=values["closes"],
             session_minutes=values["session_minutes"],
             parallel=values["parallel"],
         )
-    except (KeyError, ValueError) as exc:
-        raise DomainError(f"unusable opening hours: {exc}", status=422) from exc
+    except UnusableHours as exc:
+        raise HoursRefused(exc.problems) from exc
+    except ValueError as exc:  # a calendar kind or a clock time that does not parse
+        raise HoursRefused({"hours": [str(exc)]}) from exc
 
 
 def _desk_fields(desk: Desk) -> dict[str, Any]:
@@ -326,12 +298,11 @@ def save_desk(session: Session, *, code: str, changes: dict[str, Any]) -> Desk:
     if desk is None and "name" not in values:
         raise DomainError(f"a new desk {code!r} needs a name", status=422)
     hours = check_hours(values)
-    if hours.calendar.value != "weekdays":
-        values["weekdays"] = []
     normalised = {
         "name": values["name"],
         "calendar": hours.calendar.value,
-        "weekdays": sorted(hours.weekdays) if values["weekdays"] else [],
+        # Weekdays mean something on the weekdays calendar only; elsewhere they would mislead.
+        "weekdays": sorted(hours.weekdays) if hours.calendar is CalendarKind.WEEKDAYS else [],
         "opens": f"{hours.opens:%H:%M}",
         "closes": f"{hours.closes:%H:%M}",
         "session_minutes": hours.session_minutes,
