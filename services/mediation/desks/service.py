@@ -36,6 +36,7 @@ _SEARCH_STEP = timedelta(days=14)
 # The years a station is about to book into, for the "calendar unknown" warning.
 LOOKAHEAD = timedelta(days=60)
 
+SESSION_OUTCOMES = ("resolved", "failed")
 HOURS_FIELDS = ("calendar", "weekdays", "opens", "closes", "session_minutes", "parallel")
 
 
@@ -234,11 +235,33 @@ def book_session(
 
 
 def release_session(session: Session, *, desk_session: DeskSession, now: datetime) -> None:
-    """Cancel a booked session, which frees its place; releasing twice changes nothing."""
+    """Cancel a booked session, which frees its place; releasing twice changes nothing.
+
+    A session that has an outcome took place: releasing it is a 409.
+    """
     _lock_desk(session, desk_session.desk_code)
+    if desk_session.outcome is not None:
+        raise DomainError("the session took place (it has an outcome); it cannot be released")
     if desk_session.cancelled_at is None:
         desk_session.cancelled_at = now
         session.flush()
+
+
+def record_outcome(
+    session: Session, *, desk_session: DeskSession, outcome: str, now: datetime
+) -> DeskSession:
+    """What came of a session that took place: `resolved` or `failed` (409 otherwise)."""
+    if outcome not in SESSION_OUTCOMES:
+        raise DomainError(f"outcome must be one of {', '.join(SESSION_OUTCOMES)}", status=422)
+    if desk_session.cancelled_at is not None:
+        raise DomainError("the session was cancelled; it has no outcome")
+    if desk_session.starts_at > now:
+        raise DomainError(f"the session starts at {to_station_time(desk_session.starts_at)}")
+    if desk_session.outcome is not None and desk_session.outcome != outcome:
+        raise DomainError(f"the session's outcome is {desk_session.outcome} already")
+    desk_session.outcome = outcome
+    session.flush()
+    return desk_session
 
 
 def sessions_of_case(session: Session, case_id: uuid.UUID) -> list[DeskSession]:
