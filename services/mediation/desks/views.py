@@ -78,6 +78,7 @@ class Desks(MethodView):
 @desks.route("/<string:code>")
 class DeskResource(MethodView):
     @desks.response(200, DeskOut)
+    @desks.alt_response(404, description="No such desk")
     def get(self, code: str) -> Desk:
         """One desk."""
         with _runtime().db.sessions() as session:
@@ -95,6 +96,7 @@ class DeskResource(MethodView):
 
     @desks.arguments(DeskChangesIn(partial=True))
     @desks.response(200, DeskOut)
+    @desks.alt_response(404, description="No such desk (PUT creates one)")
     def patch(self, data: dict[str, Any], code: str) -> Desk:
         """Change some of a desk's fields; the hours that result are checked as a whole."""
         with _runtime().db.sessions() as session:
@@ -106,6 +108,7 @@ class DeskResource(MethodView):
 class Slots(MethodView):
     @desks.arguments(SlotQueryArgs, location="query")
     @desks.response(200, SlotOut(many=True))
+    @desks.alt_response(404, description="No such desk")
     def get(self, args: dict[str, Any], code: str) -> list[service.Slot]:
         """The desk's free slots starting from `from` until `to`, with the places left."""
         with _runtime().db.sessions() as session:
@@ -151,6 +154,7 @@ class CalendarDays(MethodView):
 @calendar.route("/days/<string:day>")
 class CalendarDay(MethodView):
     @calendar.response(204)
+    @calendar.alt_response(404, description="The date is not loaded")
     def delete(self, day: str) -> None:
         """Forget a loaded date: the official calendar (or Monday to Friday) decides it again."""
         try:
