@@ -240,6 +240,7 @@ def release_session(session: Session, *, desk_session: DeskSession, now: datetim
     A session that has an outcome took place: releasing it is a 409.
     """
     _lock_desk(session, desk_session.desk_code)
+    session.refresh(desk_session)  # as it is now that no booking or release runs beside us
     if desk_session.outcome is not None:
         raise DomainError("the session took place (it has an outcome); it cannot be released")
     if desk_session.cancelled_at is None:
@@ -253,6 +254,8 @@ def record_outcome(
     """What came of a session that took place: `resolved` or `failed` (409 otherwise)."""
     if outcome not in SESSION_OUTCOMES:
         raise DomainError(f"outcome must be one of {', '.join(SESSION_OUTCOMES)}", status=422)
+    _lock_desk(session, desk_session.desk_code)
+    session.refresh(desk_session)
     if desk_session.cancelled_at is not None:
         raise DomainError("the session was cancelled; it has no outcome")
     if desk_session.starts_at > now:
@@ -315,7 +318,10 @@ def save_desk(session: Session, *, code: str, changes: dict[str, Any]) -> Desk:
 
     Booked sessions stay as they are: staff reschedule them when the hours change.
     """
-    desk = session.get(Desk, code)
+    try:
+        desk: Desk | None = _lock_desk(session, code)  # no booking runs on the old hours meanwhile
+    except NotFound:
+        desk = None
     values = _desk_fields(desk) if desk is not None else {"weekdays": []}
     values.update(changes)
     if desk is None and "name" not in values:
