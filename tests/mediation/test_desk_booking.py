@@ -152,6 +152,21 @@ def test_an_outcome_is_recorded_once_the_session_took_place(mediation: Mediation
         ]
 
 
+def test_sessions_booked_under_old_hours_still_take_their_places(
+    mediation: MediationRuntime,
+) -> None:
+    room = desk_like(mediation, "mediation_room")
+    now = local(2026, 10, 12, 8)
+    book(mediation, room, now=now, starts_at=local(2026, 10, 12, 9))  # 09:00–10:00
+    with mediation.db.transaction() as session:
+        desks.save_desk(session, code=room, changes={"session_minutes": 30, "parallel": 1})
+        slots = desks.free_slots(
+            session, desk_code=room, start=local(2026, 10, 12, 9), end=local(2026, 10, 12, 11)
+        )
+
+    assert [shown(s.starts_at)[11:] for s in slots] == ["10:00", "10:30"]
+
+
 def test_the_lawyer_desk_on_a_holiday_tuesday_refuses_and_books_the_thursday(
     mediation: MediationRuntime,
 ) -> None:

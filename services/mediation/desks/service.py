@@ -7,6 +7,7 @@ are served one after the other: one gets it, the other the next free slot.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -95,20 +96,42 @@ def working_calendar(session: Session) -> WorkingCalendar:
     )
 
 
-def _active_sessions(
-    session: Session, *, desk_code: str, start: datetime, end: datetime
-) -> list[DeskSession]:
-    """The desk's sessions that are not cancelled and overlap [start, end)."""
-    return list(
-        session.scalars(
-            select(DeskSession).where(
+@dataclass(frozen=True)
+class _Booked:
+    """The places taken at a desk over a stretch of time, for counting overlaps quickly."""
+
+    starts: list[datetime]  # sorted
+    ends: list[datetime]
+    cases: list[uuid.UUID]
+    longest: timedelta
+
+    @classmethod
+    def load(cls, session: Session, *, desk_code: str, start: datetime, end: datetime) -> _Booked:
+        """The desk's sessions that are not cancelled and overlap [start, end)."""
+        rows = session.execute(
+            select(DeskSession.starts_at, DeskSession.ends_at, DeskSession.case_id)
+            .where(
                 DeskSession.desk_code == desk_code,
                 DeskSession.cancelled_at.is_(None),
                 DeskSession.starts_at < end,
                 DeskSession.ends_at > start,
             )
+            .order_by(DeskSession.starts_at)
+        ).all()
+        longest = max((row.ends_at - row.starts_at for row in rows), default=timedelta(0))
+        return cls(
+            starts=[row.starts_at for row in rows],
+            ends=[row.ends_at for row in rows],
+            cases=[row.case_id for row in rows],
+            longest=longest,
         )
-    )
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> list[int]:
+        """Indexes of the sessions that overlap [starts_at, ends_at)."""
+        # Only a session starting after (starts_at - the longest session) can reach into it.
+        first = bisect.bisect_right(self.starts, starts_at - self.longest)
+        last = bisect.bisect_left(self.starts, ends_at)
+        return [i for i in range(first, last) if self.ends[i] > starts_at]
 
 
 @dataclass(frozen=True)
@@ -131,13 +154,13 @@ class _Sheet:
         starts = list(session_starts(hours, after=start, until=end, calendar=self.calendar))
         if not starts:
             return
-        booked = _active_sessions(
+        booked = _Booked.load(
             self.session, desk_code=self.desk.code, start=starts[0][0], end=starts[-1][1]
         )
         for starts_at, ends_at in starts:
-            overlapping = [b for b in booked if b.starts_at < ends_at and b.ends_at > starts_at]
+            overlapping = booked.overlapping(starts_at, ends_at)
             remaining = max(hours.parallel - len(overlapping), 0)
-            if case_id is not None and any(b.case_id == case_id for b in overlapping):
+            if case_id is not None and any(booked.cases[i] == case_id for i in overlapping):
                 remaining = 0  # one case holds one place of a slot
             yield Slot(self.desk.code, starts_at, ends_at, hours.parallel, remaining)
 
