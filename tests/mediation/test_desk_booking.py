@@ -17,7 +17,7 @@ from services.common.errors import DomainError, NotFound
 from services.mediation import runtime as mediation_runtime
 from services.mediation import service as mediation_service
 from services.mediation.desks import service as desks
-from services.mediation.desks.models import DeskSession
+from services.mediation.desks.models import Desk, DeskSession
 from services.mediation.runtime import MediationRuntime
 from tests import infra
 from tests.mediation.desk_helpers import desk_like, loaded_days, new_case
@@ -327,3 +327,24 @@ def test_on_sqlite_racing_cases_are_served_one_after_the_other(
     got = race_for_the_room(sqlite_mediation, 8)
 
     assert sorted(got.values()) == EIGHT_PLACES
+
+
+def test_a_desk_with_unusable_hours_is_never_written(mediation: MediationRuntime) -> None:
+    backwards = Desk(
+        code="backwards",
+        name="倒着的桌",
+        calendar="daily",
+        weekdays=[],
+        opens="17:00",
+        closes="09:00",
+        session_minutes=60,
+        parallel=1,
+    )
+
+    with (
+        pytest.raises(ValueError, match=r"desk 'backwards': .*closes after it opens"),
+        mediation.db.transaction() as session,
+    ):
+        session.add(backwards)
+    with mediation.db.sessions() as session:
+        assert session.get(Desk, "backwards") is None
