@@ -14,7 +14,8 @@ from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.station import Station
-from services.mediation.models import Case, CaseParty, Desk, Staff, Village
+from services.mediation.desks.models import Desk
+from services.mediation.models import Case, CaseParty, Staff, Village
 from services.mediation.rules import MediationRules
 
 
