@@ -1,13 +1,14 @@
 """Arbitrary JSON and Unicode at every write endpoint of every service, on PostgreSQL:
-intake's reports, Open311 forms and callback; notify's messages, opt-outs and webhooks.
+intake's reports, Open311 forms and callback; mediation's desks and calendar; notify's
+messages, opt-outs and webhooks.
 
 Bodies start from valid ones and have parts replaced by anything: text with lone
 surrogates, NUL, control and astral characters; numbers of thousands of digits, NaN,
 Infinity; nesting thousands deep; values of the wrong type; fields nobody knows. No answer
 may be a server error, a refusal answers in the one error shape, and whatever is accepted
 can be read back, listed and routed: the consumer of each message it caused runs and its
-row (a case, a claim, a nomination, an SMS) exists. Mediation and rewards have no write API
-yet; they are reached here through the messages intake sends them.
+row (a case, a claim, a nomination, an SMS) exists. Rewards has no write API yet; it and
+mediation's cases are reached through the messages intake sends them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from services.rewards.runtime import RewardsRuntime
 from tests import factories, infra
 from tests.intake.client import client_for as intake_client
 from tests.intake.test_open311 import DISPUTE, HAZARD, NOMINATION
+from tests.mediation import test_desks_contract
+from tests.mediation.desk_client import client_for as desk_client
+from tests.mediation.desk_client import staff_headers as desk_staff_headers
 from tests.notify.client import TOKEN, staff_headers, with_webhook_providers
 from tests.notify.client import client_for as notify_client
 from tests.notify.test_api import staff_message
@@ -376,6 +380,52 @@ def test_callback_registration_takes_anything_without_a_server_error(system: Sys
             assert stored.json["url"] == answer.json["url"]
 
     register()
+
+
+# --- mediation ---------------------------------------------------------------------------
+
+# Desks and calendar dates change what other tests book: these run on a database of their own.
+own_mediation = test_desks_contract.own_mediation
+
+DESK = {
+    "name": "周末调解点",
+    "calendar": "weekdays",
+    "weekdays": [6, 7],
+    "opens": "09:00",
+    "closes": "12:00",
+    "session_minutes": 60,
+    "parallel": 1,
+}
+DAYS = {"days": [{"date": "2031-05-06", "working": True, "note": "调休\n上班"}]}
+
+
+def test_desks_and_the_calendar_take_anything_without_a_server_error(
+    own_mediation: MediationRuntime,
+) -> None:
+    client = desk_client(own_mediation)
+    headers = desk_staff_headers(own_mediation, "ops")
+    accepted = 0
+
+    @bounded
+    @given(desk=mutated(DESK), days=mutated(DAYS))
+    def change(desk: Any, days: Any) -> None:
+        nonlocal accepted
+        code = f"fuzz-{uuid.uuid4().hex[:8]}"
+        for url, body in ((f"/v1/desks/{code}", desk), ("/v1/calendar/days", days)):
+            answer: Any = client.put(
+                url,
+                data=to_json(body).encode(),
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            assert_answered(answer)
+            if answer.status_code == 200:
+                accepted += 1
+                read: Any = client.get(url if "desks" in url else "/v1/calendar", headers=headers)
+                listed: Any = client.get("/v1/desks", headers=headers)
+                assert read.status_code == listed.status_code == 200
+
+    change()
+    assert accepted > 0
 
 
 # --- notify ------------------------------------------------------------------------------
