@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from celery.beat import ScheduleEntry
+from celery.schedules import schedule
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -22,12 +24,16 @@ from werkzeug.test import TestResponse
 from services import intake as intake_service
 from services import mediation, notify, rewards
 from services.common import outages
+from services.common.celery_app import create_celery
 from services.common.clock import FrozenClock
-from services.common.config import SERVICES
+from services.common.config import SCHEDULER, SERVICES, Settings
+from services.common.contracts import OPEN_CASE
 from services.common.outages import run_quietly
+from services.common.scheduling import QuietScheduler
 from services.intake.runtime import IntakeRuntime
 from services.intake.runtime import build as build_intake
-from tests import factories, infra
+from services.intake.service import SubmitReport
+from tests import factories, infra, messages
 from tests.tcp_proxy import TcpProxy
 
 APPS: dict[str, Callable[..., Flask]] = {
@@ -237,3 +243,90 @@ def test_database_errors_never_show_sql_parameters(intake: IntakeRuntime) -> Non
 
     assert "1380013" not in str(failed.value)
     assert "parameters hidden" in str(failed.value)
+
+
+def test_a_report_cut_off_by_a_database_outage_frees_its_key_within_the_lease(
+    app_through: Callable[..., Flask],
+    database_proxy: TcpProxy,
+    intake: IntakeRuntime,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = app_through("intake").test_client()
+    headers = {"Authorization": f"Bearer {factories.agency_key(intake)}", "Idempotency-Key": "k1"}
+    body = factories.dispute(summary=f"cut off {clock.now().timestamp()} {id(client)}")
+    real_run = SubmitReport.run
+
+    def database_goes_away(self: SubmitReport, *args: Any, **kwargs: Any) -> Any:
+        database_proxy.cut()  # after the key was locked, before the report is stored
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(SubmitReport, "run", database_goes_away)
+    cut_off = client.post("/v1/reports", json=body, headers=headers)
+    monkeypatch.setattr(SubmitReport, "run", real_run)
+    database_proxy.restore()
+
+    assert cut_off.status_code == 503
+    # The key could not be released while the database was away: it is still locked,
+    # and only for the short lease.
+    assert client.post("/v1/reports", json=body, headers=headers).status_code == 409
+    clock.advance(intake.rules.idempotency_lease)
+    retried = client.post("/v1/reports", json=body, headers=headers)
+    assert retried.status_code == 202
+    assert client.post("/v1/reports", json=body, headers=headers).get_json() == retried.get_json()
+    assert intake.rules.idempotency_lease.total_seconds() <= 5
+
+
+# --- the broker away: the relay and beat say so once ----------------------------------------
+
+
+@pytest.mark.usefixtures("_migrated")
+def test_the_relay_logs_a_broker_outage_once_and_its_end_once(
+    pg_urls: dict[str, str],
+    session_var_dir: Path,
+    clock: FrozenClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def intake_on(broker_url: str) -> IntakeRuntime:
+        settings = infra.settings_for(
+            "intake", database_url=pg_urls["intake"], broker_url=broker_url, var_dir=session_var_dir
+        )
+        return build_intake(settings, clock)
+
+    away, server = intake_on(dead_broker_url()), infra.PrivateRedis(infra.free_port(), tmp_path)
+    with away.db.transaction() as session:
+        message_id = away.messaging.publish(
+            session, OPEN_CASE, messages.report(factories.dispute())
+        )
+    server.start()
+    back = intake_on(server.url)
+    try:
+        with caplog.at_level(logging.INFO):
+            sent_while_away = [away.messaging.relay(ids=[message_id]) for _ in range(2)]
+            sent_when_back = back.messaging.relay(ids=[message_id])
+    finally:
+        away.db.dispose()
+        back.db.dispose()
+        server.stop()
+
+    assert (sent_while_away, sent_when_back) == ([0, 0], 1)
+    assert len(outage_lines(caplog, "broker unreachable while publishing mediation.open_case")) == 1
+    assert outage_lines(caplog, "broker is back") == ["broker is back"]
+
+
+def test_beat_says_once_that_the_broker_is_away_not_a_traceback_a_tick(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_celery(Settings(service=SCHEDULER, database_url="", broker_url=dead_broker_url()))
+    scheduler = QuietScheduler(app=app, schedule_filename=str(tmp_path / "beat"), lazy=True)
+    entry = ScheduleEntry(
+        name="intake.relay_outbox", task="intake.relay_outbox", schedule=schedule(1.0), app=app
+    )
+
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            scheduler.apply_entry(entry)
+
+    assert len(outage_lines(caplog, "broker unreachable while sending intake.relay_outbox")) == 1
+    assert not [r for r in caplog.records if r.exc_info or "Message Error" in r.getMessage()]
