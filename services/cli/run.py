@@ -26,9 +26,9 @@ DEFAULT_PORTS = {"intake": 5001, "mediation": 5002, "rewards": 5003, "notify": 5
 STOP_GRACE_SECONDS = 20.0
 
 
-# Stopping: SIGTERM, then `Process.hurry` to what still runs after this share of the grace,
-# then SIGKILL when the grace is over.
-HURRY_AFTER_SHARE = 0.75
+# Stopping: SIGTERM, then `Process.hurry` to what still runs this long before the grace is
+# over (a Celery cold shutdown takes a few seconds on a busy machine), then SIGKILL.
+HURRY_BEFORE_END_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ class Supervisor:
             assert child.popen is not None
             child.popen.terminate()
         started = time.monotonic()
-        hurry_at = started + self.stop_grace_seconds * HURRY_AFTER_SHARE
+        hurry_at = started + max(0.0, self.stop_grace_seconds - HURRY_BEFORE_END_SECONDS)
         deadline = started + self.stop_grace_seconds
         hurried: set[str] = set()
         while any(child.alive() for child in running) and time.monotonic() < deadline:
