@@ -27,7 +27,8 @@ def celery_on(broker_url: str) -> Celery:
 app = celery_on(os.environ.get("SLOW_WORKER_BROKER_URL", "memory://"))
 
 
-@app.task(name=TASK)
+# shared=False: Celery would otherwise add the task to every app in the process.
+@app.task(name=TASK, shared=False)
 def slow() -> None:
     """Runs for two minutes, like a provider call that never answers."""
     Path(os.environ["SLOW_WORKER_MARKER"]).write_text("started")
