@@ -66,8 +66,21 @@ def readiness(results: dict[str, str], *, broker_optional: bool) -> tuple[str, i
     return "failing: " + ", ".join(failing), 503
 
 
+def dead_letter_report(count: Callable[[], int]) -> str:
+    """How many parked messages wait, for /readyz: worth a look, never a reason to be unready."""
+    try:
+        return f"{count()} waiting"
+    except Exception as exc:  # the database check says why
+        return f"unknown: {type(exc).__name__}"
+
+
 def health_blueprint(
-    *, service: str, db: Database, celery: Celery, broker_optional: bool = False
+    *,
+    service: str,
+    db: Database,
+    celery: Celery,
+    dead_letters: Callable[[], int] | None = None,
+    broker_optional: bool = False,
 ) -> Blueprint:
     """The health endpoints of one service; `broker_optional`: it works on without one."""
     blp = Blueprint("health", __name__, description="Liveness and readiness probes")
@@ -102,6 +115,8 @@ def health_blueprint(
                     outage.recovered()
                     results[name] = "ok"
             status, code = readiness(results, broker_optional=broker_optional)
+            if dead_letters is not None:
+                results["dead_letters"] = dead_letter_report(dead_letters)
             return {"status": status, "service": service, "checks": results}, code
 
     return blp
