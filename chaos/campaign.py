@@ -49,13 +49,13 @@ class Timing:
     """How long each part of a row lasts; every row is bounded by these."""
 
     warmup: float = 5.0  # load before the fault
-    after: float = 10.0  # load after the fault is over
+    after: float = 5.0  # load after the fault is over
     settle: float = 60.0  # longest wait, once the load stops, for everything to finish
     outage: float = 60.0  # Redis down
     postgres_down: float = 5.0  # between PostgreSQL's stop and its start
     supervisor_grace: float = 15.0  # a killed worker's restart is left to the supervisor this long
     catch: float = 20.0  # longest wait for a worker to block mid-task
-    rate: float = 3.0  # reports a second
+    rate: float = 2.0  # reports a second: headroom on two shared CPUs, so backlogs drain
     clients: int = 3
     racers: int = 20  # concurrent requests with one Idempotency-Key
     total: float = 570.0  # the whole campaign, startup included
@@ -82,7 +82,7 @@ class Fault:
     name: str
     key: str
     inject: Callable[[Campaign], Injection]
-    budget: float  # seconds the row may take at most, beyond the timing's common parts
+    budget: float  # seconds the fault itself may take, on a busy machine
     under_load: bool = True
 
 
@@ -150,6 +150,7 @@ class Campaign:
         self.reported_lost: set[str] = set()
         self.reported_duplicated: set[str] = set()
         self.reported_held: Counter[str] = Counter()
+        self.deadline = float("inf")  # the campaign's end: no row waits past it
         self.last: History | None = None
 
     @property
@@ -181,7 +182,7 @@ class Campaign:
         else:
             injection = fault.inject(self)
             recovery.watch(injection)
-        settle_until = time.monotonic() + self.timing.settle
+        settle_until = min(time.monotonic() + self.timing.settle, self.deadline)
         while not recovery.all_finished() and time.monotonic() < settle_until:
             time.sleep(POLL_SECONDS)
             recovery.poll()
@@ -226,7 +227,7 @@ class Campaign:
             notes.append(f"answers other than 202: {described}")
         recovered, lacked = recovery.result(lost) if injection.measures_recovery else (None, "")
         if injection.measures_recovery and recovered is None:
-            notes.append(f"not recovered within the row's bound ({self.timing.settle:.0f} s)")
+            notes.append("not recovered before the row's time was up")
         elif recovered is not None and recovered >= SLOW_RECOVERY_SECONDS and lacked:
             notes.append(f"the last report to finish had lacked: {lacked}")
         try:
@@ -348,6 +349,7 @@ def run_campaign(
     stack = contextlib.ExitStack()
     try:
         campaign = _set_up(stack, workdir, timing, extra_env or {})
+        campaign.deadline = deadline
         rows = []
         for fault in faults:
             longest = timing.warmup + timing.after + timing.settle + fault.budget
