@@ -18,6 +18,7 @@ from chaos.midtask import caught_mid_task, wait_dead
 
 RESPAWN_SECONDS = 10.0
 DEATH_SECONDS = 5.0
+STOPPING_SECONDS = 60.0  # a supervisor stopping everything is given this long to finish
 RACE_TIMEOUT_SECONDS = 30.0
 
 # Where a worker is caught mid-task: the service, and a table its tasks write.
@@ -107,7 +108,8 @@ def kill_worker_main(c: Campaign) -> Injection:
             break
         time.sleep(0.2)
     if not others <= set(c.system.processes()):  # the rest are stopping: all will stop
-        c.system.wait_exit(60.0)
+        if c.system.wait_exit(STOPPING_SECONDS) is None:
+            c.system.stop()  # it hangs: never two systems on the same ports
         injection.failures.append(
             "the supervisor was stopping the whole system; the campaign started it again"
         )
