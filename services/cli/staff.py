@@ -1,4 +1,4 @@
-"""`fengqiao staff token`: tokens for station staff (ops, officers, desks, leaders, reviewers)."""
+"""`fengqiao staff token`: tokens for the station's staff, by id and role."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from services.common.config import SCHEDULER, load_settings
-from services.common.staff_auth import ROLES, issue, staff_secret
+from services.common.staff_auth import ROLES, StaffMember, StationDirectory, issue, staff_secret
+from services.common.station import load_station
+
+
+def find_member(staff_id: str) -> StaffMember | None:
+    """The staff member with this id, from the station file."""
+    return StationDirectory(load_station(load_settings(SCHEDULER).station_file)).lookup(staff_id)
 
 
 @click.group()
@@ -16,14 +22,21 @@ def staff() -> None:
 
 
 @staff.command("token")
-@click.argument("name")
+@click.argument("staff_id")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
-def token(name: str, role: str, days: int) -> None:
-    """Issue a token for NAME acting as ROLE; it is printed alone on the last line."""
+def token(staff_id: str, role: str, days: int) -> None:
+    """Issue a token for STAFF_ID acting as ROLE; it is printed alone on the last line."""
+    member = find_member(staff_id)
+    if member is None:
+        raise click.ClickException(f"the station has no staff member {staff_id!r}")
+    if role not in member.roles:
+        held = ", ".join(sorted(member.roles)) or "none"
+        raise click.ClickException(f"{staff_id} does not hold the role {role} (holds: {held})")
     secret = staff_secret(load_settings(SCHEDULER).var_dir)
     value = issue(
-        secret, name=name, role=role, now=datetime.now(UTC), valid_for=timedelta(days=days)
+        secret, staff_id=staff_id, role=role, now=datetime.now(UTC), valid_for=timedelta(days=days)
     )
-    click.echo(f"A {role} token for {name!r}, valid {days} days. Send it as a Bearer token:")
+    click.echo(f"A {role} token for {member.name} ({staff_id}), valid {days} days.")
+    click.echo("Send it as a Bearer token:")
     click.echo(value)

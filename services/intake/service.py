@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.common.contracts import ReportEvent
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.paging import paged
@@ -35,20 +36,20 @@ STATUS_RANK = {
     "duplicate": 3,
     "closed": 4,
 }
-STATUS_BY_EVENT = {
-    "case_opened": "routed",
-    "hazard_claim_opened": "routed",
-    "nomination_opened": "routed",
-    "case_accepted": "in_progress",
-    "claim_verified": "in_progress",
-    "nomination_under_review": "in_progress",
-    "case_resolved": "resolved",
-    "case_declined": "declined",
-    "reward_paid": "rewarded",
-    "award_approved": "rewarded",
-    "marked_duplicate": "duplicate",
-    "case_closed": "closed",
-    "claim_closed": "closed",
+STATUS_BY_EVENT: dict[str, str] = {
+    "marked_duplicate": "duplicate",  # intake's own
+    ReportEvent.CASE_OPENED: "routed",
+    ReportEvent.HAZARD_CLAIM_OPENED: "routed",
+    ReportEvent.NOMINATION_OPENED: "routed",
+    ReportEvent.CASE_ACCEPTED: "in_progress",
+    ReportEvent.CLAIM_VERIFIED: "in_progress",
+    ReportEvent.NOMINATION_UNDER_REVIEW: "in_progress",
+    ReportEvent.CASE_RESOLVED: "resolved",
+    ReportEvent.CASE_DECLINED: "declined",
+    ReportEvent.REWARD_PAID: "rewarded",
+    ReportEvent.AWARD_APPROVED: "rewarded",
+    ReportEvent.CASE_CLOSED: "closed",
+    ReportEvent.CLAIM_CLOSED: "closed",
 }
 
 

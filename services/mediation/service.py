@@ -13,38 +13,38 @@ from services.common.clock import to_station_time
 from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
+from services.common.staff_auth import Role, roster
 from services.common.station import Station
 from services.mediation.models import Case, CaseParty, Desk, Staff, Village
 from services.mediation.rules import MediationRules
 
 
 def seed_station(session: Session, station: Station) -> int:
-    """Load officers, the duty leader, villages and desks into an empty database."""
+    """Load the staff roster, villages and desks into an empty database."""
     if session.scalar(select(func.count()).select_from(Staff)):
         return 0
-    leader = station.section("duty_leader")
-    rows: list[Any] = [
-        Staff(
-            id=leader["id"],
-            name=leader["name"],
-            phone=normalise_mobile(leader["phone"]),
-            role="duty_leader",
-        )
-    ]
+    duty_leader = station.raw.get("staff_roster", {}).get("duty_leader")
+    rows: list[Any] = []
     officer_of: dict[str, str] = {}
-    for officer in station.section("officers"):
+    for member in roster(station):
         rows.append(
             Staff(
-                id=officer["id"],
-                name=officer["name"],
-                phone=normalise_mobile(officer["phone"]),
-                role="officer",
+                id=member.id,
+                name=member.name,
+                phone=normalise_mobile(_phone_of(station, member.id)),
+                roles=sorted(member.roles),
+                desk_code=member.desk,
+                on_duty=member.id == duty_leader,
             )
         )
-        officer_of.update(dict.fromkeys(officer["villages"], officer["id"]))
+        if Role.OFFICER in member.roles:
+            officer_of.update(dict.fromkeys(member.villages, member.id))
+    session.add_all(rows)
+    session.flush()  # villages refer to their officers
     for village in station.section("villages"):
-        owner = officer_of.get(village["code"], leader["id"])
-        rows.append(Village(code=village["code"], name=village["name"], officer_id=owner))
+        owner = officer_of.get(village["code"], duty_leader)
+        session.add(Village(code=village["code"], name=village["name"], officer_id=owner))
+        rows.append(village)
     for desk in station.section("desks"):
         rows.append(
             Desk(
@@ -58,20 +58,35 @@ def seed_station(session: Session, station: Station) -> int:
                 parallel=desk["parallel"],
             )
         )
-    session.add_all(rows)
+        session.add(rows[-1])
     return len(rows)
+
+
+def _phone_of(station: Station, staff_id: str) -> str:
+    return next(str(e["phone"]) for e in station.section("staff") if e["id"] == staff_id)
+
+
+def duty_leader(session: Session) -> Staff:
+    """带班领导: the leader on duty, who answers with the officers for deadlines."""
+    leader = session.scalar(select(Staff).where(Staff.on_duty, Staff.active))
+    if leader is None:
+        raise LookupError("the station has no duty leader")
+    return leader
 
 
 def owner_for(session: Session, village: str) -> Staff:
     """分片包村: the officer of the village; the duty leader when the village has none."""
     owner = session.scalar(
-        select(Staff).join(Village, Village.officer_id == Staff.id).where(Village.code == village)
+        select(Staff)
+        .join(Village, Village.officer_id == Staff.id)
+        .where(Village.code == village, Staff.active)
     )
-    if owner is None:
-        owner = session.scalar(select(Staff).where(Staff.role == "duty_leader"))
-    if owner is None:
-        raise LookupError("the station has neither an officer for this village nor a duty leader")
-    return owner
+    return owner or duty_leader(session)
+
+
+def village_name(session: Session, code: str) -> str:
+    """A village as residents say it (魏村三组), or its code when the station has no name."""
+    return session.scalar(select(Village.name).where(Village.code == code)) or code
 
 
 def open_case(
