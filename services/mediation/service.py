@@ -15,7 +15,8 @@ from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.staff_auth import Role, roster
 from services.common.station import Station
-from services.mediation.models import Case, CaseParty, Desk, Staff, Village
+from services.mediation.desks.models import Desk
+from services.mediation.models import Case, CaseParty, Staff, Village
 from services.mediation.rules import MediationRules
 
 
