@@ -76,7 +76,7 @@ class SendSmsV1(Message):
     test = fields.Boolean(load_default=False)  # recorded and "sent" by a simulated provider
 
 
-class ReportEvent(StrEnum):
+class TimelineEvent(StrEnum):
     """What can happen to a report elsewhere: the partner reads these on its timeline."""
 
     # mediation: one per step of a case (its workflow's actions and deadlines)
@@ -112,7 +112,7 @@ class ReportEventV1(Message):
     """Something happened to a report elsewhere; intake adds it to the report's timeline."""
 
     report_id = fields.UUID(required=True)
-    event = fields.String(required=True, validate=validate.OneOf([e.value for e in ReportEvent]))
+    event = fields.String(required=True, validate=validate.OneOf([e.value for e in TimelineEvent]))
     service = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
     detail = fields.String(load_default="", validate=validate.Length(max=500))

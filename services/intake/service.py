@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.common.contracts import ReportEvent
+from services.common.contracts import TimelineEvent
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.paging import paged
@@ -38,18 +38,18 @@ STATUS_RANK = {
 }
 STATUS_BY_EVENT: dict[str, str] = {
     "marked_duplicate": "duplicate",  # intake's own
-    ReportEvent.CASE_OPENED: "routed",
-    ReportEvent.HAZARD_CLAIM_OPENED: "routed",
-    ReportEvent.NOMINATION_OPENED: "routed",
-    ReportEvent.CASE_ACCEPTED: "in_progress",
-    ReportEvent.CLAIM_VERIFIED: "in_progress",
-    ReportEvent.NOMINATION_UNDER_REVIEW: "in_progress",
-    ReportEvent.CASE_RESOLVED: "resolved",
-    ReportEvent.CASE_DECLINED: "declined",
-    ReportEvent.REWARD_PAID: "rewarded",
-    ReportEvent.AWARD_APPROVED: "rewarded",
-    ReportEvent.CASE_CLOSED: "closed",
-    ReportEvent.CLAIM_CLOSED: "closed",
+    TimelineEvent.CASE_OPENED: "routed",
+    TimelineEvent.HAZARD_CLAIM_OPENED: "routed",
+    TimelineEvent.NOMINATION_OPENED: "routed",
+    TimelineEvent.CASE_ACCEPTED: "in_progress",
+    TimelineEvent.CLAIM_VERIFIED: "in_progress",
+    TimelineEvent.NOMINATION_UNDER_REVIEW: "in_progress",
+    TimelineEvent.CASE_RESOLVED: "resolved",
+    TimelineEvent.CASE_DECLINED: "declined",
+    TimelineEvent.REWARD_PAID: "rewarded",
+    TimelineEvent.AWARD_APPROVED: "rewarded",
+    TimelineEvent.CASE_CLOSED: "closed",
+    TimelineEvent.CLAIM_CLOSED: "closed",
 }
 
 

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.clock import to_station_time
-from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
+from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS, TimelineEvent
 from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.staff_auth import Role, roster
 from services.common.station import Station
+from services.mediation.cases.workflow import CaseStatus
 from services.mediation.desks.models import Desk
-from services.mediation.models import Case, CaseParty, Staff, Village
+from services.mediation.models import Case, CaseHistory, CaseParty, Staff, Village
 from services.mediation.rules import MediationRules
 
 
@@ -42,10 +43,12 @@ def seed_station(session: Session, station: Station) -> int:
             officer_of.update(dict.fromkeys(member.villages, member.id))
     session.add_all(rows)
     session.flush()  # villages refer to their officers
-    for village in station.section("villages"):
-        owner = officer_of.get(village["code"], duty_leader)
-        session.add(Village(code=village["code"], name=village["name"], officer_id=owner))
-        rows.append(village)
+    villages = [
+        Village(code=v["code"], name=v["name"], officer_id=officer_of.get(v["code"], duty_leader))
+        for v in station.section("villages")
+    ]
+    session.add_all(villages)
+    rows.extend(villages)
     for desk in station.section("desks"):
         rows.append(
             Desk(
@@ -106,12 +109,13 @@ def open_case(
         tracking_code=report["tracking_code"],
         village=report["location"]["village"],
         owner=owner,
-        status="awaiting_acceptance",
+        status=CaseStatus.AWAITING_ACCEPTANCE.value,
         summary=report["summary"],
         details=report.get("details"),
         occurred_at=report["occurred_at"],
         reporter=report["reporter"],
-        accept_due_at=now + rules.acceptance,
+        due_at=now + rules.acceptance,
+        due_kind="acceptance",
         test=report["test"],
         created_at=now,
         updated_at=now,
@@ -121,16 +125,28 @@ def open_case(
         ],
     )
     session.add(case)
-    due = to_station_time(case.accept_due_at)
+    session.add(
+        CaseHistory(
+            case_id=case.id,
+            at=now,
+            by="system",
+            action="open",
+            from_status="",
+            to_status=case.status,
+            note=f"assigned to {owner.id}",
+            detail={},
+        )
+    )
+    due, village = to_station_time(now + rules.acceptance), village_name(session, case.village)
     messaging.publish(
         session,
         RECORD_REPORT_EVENT,
         {
             "report_id": case.report_id,
-            "event": "case_opened",
+            "event": TimelineEvent.CASE_OPENED.value,
             "service": "mediation",
             "at": now,
-            "detail": f"assigned to {owner.name} ({case.village}); to be accepted by {due}",
+            "detail": f"assigned to the officer of {village}; to be accepted by {due}",
         },
     )
     messaging.publish(
@@ -140,7 +156,7 @@ def open_case(
             "idempotency_key": f"case-assigned:{case.id}",
             "recipient": owner.phone,
             "template": "case_assigned",
-            "params": {"tracking_code": case.tracking_code, "village": case.village, "due": due},
+            "params": {"tracking_code": case.tracking_code, "village": village, "due": due},
             "priority": "urgent",
             "report_id": None,
             "test": case.test,

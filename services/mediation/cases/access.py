@@ -55,6 +55,4 @@ def visible_to(caller: Caller) -> ColumnElement[bool]:
 
 def can_see(session: Session, *, caller: Caller, case: Case) -> bool:
     """Whether `caller` may see `case`."""
-    return bool(
-        session.scalar(select(exists().where(Case.id == case.id, visible_to(caller))))
-    )
+    return bool(session.scalar(select(exists().where(Case.id == case.id, visible_to(caller)))))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.clock import to_station_time
-from services.common.contracts import ReportEvent
+from services.common.contracts import TimelineEvent
 from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
 from services.common.staff_auth import Caller, Role
@@ -41,6 +41,7 @@ from services.mediation.models import Case, CaseHistory, Staff
 from services.mediation.rules import MediationRules
 
 SYSTEM = "system"
+ACTION_NAMES = frozenset(a.value for a in Action)
 JOINT_MEETING_DESK = "joint_meeting"
 FAILED_DESK_SESSIONS_FOR_JOINT_MEETING = 2
 # 首问必果: who is told to take which route when mediation ends without agreement.
@@ -69,9 +70,11 @@ class TransitionRefused(DomainError):
         self, *, status: CaseStatus, action: str, allowed: list[str], problems: Problems
     ) -> None:
         kind = 409 if problems.state else 403 if problems.access else 422
-        reasons = problems.state + problems.access + [
-            f"{name}: {'; '.join(msgs)}" for name, msgs in problems.fields.items()
-        ]
+        reasons = (
+            problems.state
+            + problems.access
+            + [f"{name}: {'; '.join(msgs)}" for name, msgs in problems.fields.items()]
+        )
         super().__init__("; ".join(reasons), status=kind)
         self.case_status, self.action, self.allowed, self.problems = (
             status,
@@ -103,7 +106,7 @@ class TransitionRefused(DomainError):
 class Step:
     """What the step did, for the partner and the history row."""
 
-    event: ReportEvent
+    event: TimelineEvent
     detail: str
     note: str = ""
 
@@ -183,7 +186,7 @@ class TransitionCase:
         case = self.case = self._lock(session)
         status = CaseStatus(case.status)
         problems = Problems()
-        action = Action(self.action_name) if self.action_name in Action else None
+        action = Action(self.action_name) if self.action_name in ACTION_NAMES else None
         rows = transitions_from(status, action) if action else []
         if action is None:
             problems.field("action", f"unknown action {self.action_name!r}")
@@ -235,7 +238,11 @@ class TransitionCase:
             problems.field("party", "name a party of the case, by role or name")
         if action == Action.FOLLOW_UP and case.risk_grade in ("A", "B") and d["kind"] != "visit":
             problems.field("kind", f"a grade {case.risk_grade} case gets a home visit (回访)")
-        if action == Action.CLOSE and case.status == CaseStatus.RESOLVED and not case.followed_up_at:
+        if (
+            action == Action.CLOSE
+            and case.status == CaseStatus.RESOLVED
+            and not case.followed_up_at
+        ):
             problems.field("action", "record the follow-up (follow_up) before closing")
         if action == Action.ESCALATE and session.get(Desk, d["desk"]) is None:
             problems.field("desk", f"no desk {d['desk']!r}")
@@ -320,7 +327,7 @@ class TransitionCase:
         )
         due = to_station_time(ctx.now + ctx.rules.local_window)
         return Step(
-            ReportEvent.CASE_ACCEPTED,
+            TimelineEvent.CASE_ACCEPTED,
             f"accepted by the officer of {village}; local mediation until {due}",
         )
 
@@ -330,7 +337,7 @@ class TransitionCase:
         session.refresh(case, ["owner"])
         _tell_owner(session, ctx, case, key=f"case-reassigned:{case.id}:{ctx.now.isoformat()}")
         return Step(
-            ReportEvent.CASE_REASSIGNED,
+            TimelineEvent.CASE_REASSIGNED,
             "handed to another officer of the station",
             note=self.data["note"] or f"from {previous} to {case.owner_id}",
         )
@@ -355,7 +362,7 @@ class TransitionCase:
             urgent=True,
         )
         return Step(
-            ReportEvent.DEADLINE_BREACHED,
+            TimelineEvent.DEADLINE_BREACHED,
             "not accepted in time; the duty leader answers for it now",
             note=f"acceptance overdue: from {previous} to the duty leader {leader.id}",
         )
@@ -363,7 +370,7 @@ class TransitionCase:
     def _change_risk_grade(self, session: Session, ctx: Context, case: Case) -> Step:
         previous, case.risk_grade = case.risk_grade, self.data["risk_grade"]
         return Step(
-            ReportEvent.RISK_GRADE_CHANGED,
+            TimelineEvent.RISK_GRADE_CHANGED,
             f"risk grade {previous} → {case.risk_grade}",
             note=self.data["reason"],
         )
@@ -380,20 +387,20 @@ class TransitionCase:
             self._due(case, None, None)
             self._tell_declined(session, ctx, case)
             return Step(
-                ReportEvent.CASE_CLOSED,
+                TimelineEvent.CASE_CLOSED,
                 f"the joint meeting found no agreement; other routes: {OTHER_ROUTES}",
             )
         if booked is None:  # local mediation failed: the window goes on
-            return Step(ReportEvent.SESSION_HELD, "a mediation session without agreement yet")
+            return Step(TimelineEvent.SESSION_HELD, "a mediation session without agreement yet")
         desk = JOINT_MEETING_DESK if target == CaseStatus.JOINT_MEETING else booked.desk_code
         new = self._book(session, ctx, case, desk=desk, starts_at=None)
         if target == CaseStatus.JOINT_MEETING:
             return Step(
-                ReportEvent.JOINT_MEETING_CALLED,
+                TimelineEvent.JOINT_MEETING_CALLED,
                 f"failed twice at a desk; joint meeting on {to_station_time(new.starts_at)}",
             )
         return Step(
-            ReportEvent.SESSION_HELD,
+            TimelineEvent.SESSION_HELD,
             f"no agreement yet; next session {to_station_time(new.starts_at)} at {desk}",
         )
 
@@ -421,7 +428,7 @@ class TransitionCase:
                     params={"perform_by": agreement["perform_by"].isoformat()},
                 )
         return Step(
-            ReportEvent.CASE_RESOLVED,
+            TimelineEvent.CASE_RESOLVED,
             "resolved" + (" with a mediation agreement (调解协议书)" if agreement else ""),
         )
 
@@ -455,7 +462,7 @@ class TransitionCase:
             session, ctx, case, desk=self.data["desk"], starts_at=self.data["starts_at"]
         )
         return Step(
-            ReportEvent.CASE_ESCALATED,
+            TimelineEvent.CASE_ESCALATED,
             f"booked at {booked.desk_code} on {to_station_time(booked.starts_at)}",
             note=self.data["note"] or ("" if self.caller else "local mediation window over"),
         )
@@ -467,7 +474,7 @@ class TransitionCase:
             desks.release_session(session, desk_session=old, now=ctx.now)
         booked = self._book(session, ctx, case, desk=desk, starts_at=self.data["starts_at"])
         return Step(
-            ReportEvent.SESSION_RESCHEDULED,
+            TimelineEvent.SESSION_RESCHEDULED,
             f"session moved to {to_station_time(booked.starts_at)} at {desk}",
         )
 
@@ -478,7 +485,7 @@ class TransitionCase:
         self._due(case, None, None)
         self._tell_declined(session, ctx, case)
         return Step(
-            ReportEvent.CASE_DECLINED,
+            TimelineEvent.CASE_DECLINED,
             f"a party declined mediation (voluntary); other routes: {OTHER_ROUTES}",
             note=self.data["reason"],
         )
@@ -499,14 +506,14 @@ class TransitionCase:
         if self.data["result"] == "rebounded":
             case.followed_up_at = None
             self._due(case, DueKind.LOCAL_MEDIATION, ctx.now + ctx.rules.local_window)
-            return Step(ReportEvent.CASE_REBOUNDED, f"follow-up {what}: the dispute is back")
+            return Step(TimelineEvent.CASE_REBOUNDED, f"follow-up {what}: the dispute is back")
         case.followed_up_at = ctx.now
         self._due(case, None, None)
-        return Step(ReportEvent.FOLLOW_UP_DONE, f"follow-up {what}: stable")
+        return Step(TimelineEvent.FOLLOW_UP_DONE, f"follow-up {what}: stable")
 
     def _close(self, session: Session, ctx: Context, case: Case) -> Step:
         self._due(case, None, None)
-        return Step(ReportEvent.CASE_CLOSED, "closed")
+        return Step(TimelineEvent.CASE_CLOSED, "closed")
 
 
 def _tell_owner(session: Session, ctx: Context, case: Case, *, key: str) -> None:
@@ -518,7 +525,10 @@ def _tell_owner(session: Session, ctx: Context, case: Case, *, key: str) -> None
         key=key,
         recipient=case.owner.phone,
         template="case_assigned",
-        params={"village": service.village_name(session, case.village), "due": to_station_time(due)},
+        params={
+            "village": service.village_name(session, case.village),
+            "due": to_station_time(due),
+        },
         urgent=True,
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS, ReportEvent
+from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS, TimelineEvent
 from services.common.messaging import Messaging
 from services.mediation.models import Case
 
@@ -21,7 +21,7 @@ def tell_partner(
     messaging: Messaging,
     *,
     case: Case,
-    event: ReportEvent,
+    event: TimelineEvent,
     detail: str,
     now: datetime,
 ) -> None:

@@ -93,22 +93,23 @@ def _row(
 
 
 S, A = CaseStatus, Actor
-_STAFF_ON_CASE = (A.OWNER, A.DESK, A.LEADER)
+_ON_CASE = (A.OWNER, A.DESK, A.LEADER)
 _AT_DESK = (S.SESSION_SCHEDULED, S.JOINT_MEETING)
+_SESSION = Action.RECORD_SESSION
 
 TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.ACCEPT, [S.AWAITING_ACCEPTANCE], S.LOCAL_MEDIATION, A.OWNER, A.LEADER),
     _row(Action.TAKE_OVER, [S.AWAITING_ACCEPTANCE], None, A.SYSTEM),
     _row(Action.REASSIGN, OPEN_STATUSES, None, A.OWNER, A.LEADER),
     _row(Action.CHANGE_RISK_GRADE, [*OPEN_STATUSES[1:], S.RESOLVED], None, A.OWNER, A.LEADER),
-    _row(Action.RECORD_SESSION, [S.LOCAL_MEDIATION, *_AT_DESK], S.RESOLVED, *_STAFF_ON_CASE, when="resolved"),
-    _row(Action.RECORD_SESSION, [S.LOCAL_MEDIATION], None, A.OWNER, A.LEADER, when="failed"),
-    _row(Action.RECORD_SESSION, [S.SESSION_SCHEDULED], None, *_STAFF_ON_CASE, when="failed once: next session booked"),
-    _row(Action.RECORD_SESSION, [S.SESSION_SCHEDULED], S.JOINT_MEETING, *_STAFF_ON_CASE, when="failed twice at a desk"),
-    _row(Action.RECORD_SESSION, [S.JOINT_MEETING], S.CLOSED, *_STAFF_ON_CASE, when="failed: other routes"),
+    _row(_SESSION, [S.LOCAL_MEDIATION, *_AT_DESK], S.RESOLVED, *_ON_CASE, when="resolved"),
+    _row(_SESSION, [S.LOCAL_MEDIATION], None, A.OWNER, A.LEADER, when="failed"),
+    _row(_SESSION, [S.SESSION_SCHEDULED], None, *_ON_CASE, when="failed once: rebooked"),
+    _row(_SESSION, [S.SESSION_SCHEDULED], S.JOINT_MEETING, *_ON_CASE, when="failed twice"),
+    _row(_SESSION, [S.JOINT_MEETING], S.CLOSED, *_ON_CASE, when="failed: other routes"),
     _row(Action.ESCALATE, [S.LOCAL_MEDIATION], S.SESSION_SCHEDULED, A.OWNER, A.LEADER, A.SYSTEM),
-    _row(Action.RESCHEDULE, _AT_DESK, None, *_STAFF_ON_CASE),
-    _row(Action.DECLINE, OPEN_STATUSES, S.DECLINED, *_STAFF_ON_CASE),
+    _row(Action.RESCHEDULE, _AT_DESK, None, *_ON_CASE),
+    _row(Action.DECLINE, OPEN_STATUSES, S.DECLINED, *_ON_CASE),
     _row(Action.FOLLOW_UP, [S.RESOLVED], None, A.OWNER, A.LEADER, when="stable"),
     _row(Action.FOLLOW_UP, [S.RESOLVED], S.LOCAL_MEDIATION, A.OWNER, A.LEADER, when="rebounded"),
     _row(Action.CLOSE, [S.RESOLVED, S.DECLINED], S.CLOSED, A.OWNER, A.LEADER),
@@ -118,9 +119,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 def transitions_from(status: CaseStatus, action: Action | None = None) -> list[Transition]:
     """The rows that start from `status` (for one action, if given)."""
     return [
-        t
-        for t in TRANSITIONS
-        if status in t.sources and (action is None or t.action == action)
+        t for t in TRANSITIONS if status in t.sources and (action is None or t.action == action)
     ]
 
 
