@@ -12,11 +12,19 @@ from services.common.runtime import create_service_app
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The mediation staff API (gunicorn: `services.mediation:create_app()`)."""
     from services.mediation import runtime
+    from services.mediation.cases.views import blp as cases
+    from services.mediation.roster.service import DatabaseDirectory
+    from services.mediation.roster.views import blp as roster
 
-    return create_service_app(
+    app = create_service_app(
         runtime.build,
         settings=settings,
         clock=clock,
         title="Fengqiao mediation",
         description="Dispute cases from first contact to follow-up visit.",
+        blueprints=[cases, roster],
+        security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )
+    # Mediation keeps the station's roster: staff tokens are checked against its database.
+    app.extensions["staff_directory"] = DatabaseDirectory(lambda: app.extensions["fengqiao"].db)
+    return app

@@ -102,8 +102,8 @@ class TransitionKey(Base):
     __tablename__ = "transition_keys"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(50), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    staff_id: Mapped[str] = mapped_column(String(50))
     fingerprint: Mapped[str] = mapped_column(String(64))
     answer: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]

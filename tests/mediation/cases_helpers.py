@@ -20,7 +20,7 @@ from tests.factories import fresh_number
 
 
 def caller(runtime: MediationRuntime, staff_id: str, role: str) -> Caller:
-    member = DatabaseDirectory(runtime.db).lookup(staff_id)
+    member = DatabaseDirectory(lambda: runtime.db).lookup(staff_id)
     assert member is not None
     return Caller(member=member, role=Role(role))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.common.clock import to_station_time
 from services.common.contracts import TimelineEvent
@@ -558,7 +558,11 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 def find_case(session: Session, *, caller: Caller, case_id: uuid.UUID) -> Case:
     """A case the caller may see, else a 404."""
-    case = session.scalar(select(Case).where(Case.id == case_id, access.visible_to(caller)))
+    case = session.scalar(
+        select(Case)
+        .where(Case.id == case_id, access.visible_to(caller))
+        .options(selectinload(Case.parties), selectinload(Case.history))
+    )
     if case is None:
         raise NotFound("no such case")
     return case

@@ -5,6 +5,8 @@ Functions take the session and never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -33,19 +35,34 @@ def member_of(session: Session, staff: Staff) -> StaffMember:
 class DatabaseDirectory:
     """Mediation's roster: staff tokens name a row of `staff` that is still active."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, db: Callable[[], Database]) -> None:
+        self._db = db  # looked up on each call: tests hand the app their own runtime
 
     def lookup(self, staff_id: str) -> StaffMember | None:
-        with self._db.sessions() as session:
+        with self._db().sessions() as session:
             staff = session.get(Staff, staff_id)
             return member_of(session, staff) if staff is not None and staff.active else None
 
 
-def list_officers(session: Session) -> list[Staff]:
-    """Every staff member who holds the officer or leader role, by id."""
+@dataclass
+class StaffView:
+    """A staff row with the villages they cover."""
+
+    staff: Staff
+    villages: list[str]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.staff, name)
+
+
+def view_of(session: Session, staff: Staff) -> StaffView:
+    return StaffView(staff=staff, villages=villages_of(session, staff.id))
+
+
+def list_officers(session: Session) -> list[StaffView]:
+    """Every staff member who holds the officer or leader role, by id, with their villages."""
     rows = session.scalars(select(Staff).order_by(Staff.id))
-    return [s for s in rows if {Role.OFFICER, Role.LEADER} & set(s.roles)]
+    return [view_of(session, s) for s in rows if {Role.OFFICER, Role.LEADER} & set(s.roles)]
 
 
 def villages_of(session: Session, staff_id: str) -> list[str]:
@@ -74,6 +91,10 @@ def save_staff(session: Session, *, staff_id: str, changes: dict[str, Any]) -> S
             setattr(staff, name, sorted(changes[name]) if name == "roles" else changes[name])
     session.flush()
     return staff
+
+
+def find_staff(session: Session, staff_id: str) -> Staff | None:
+    return session.get(Staff, staff_id)
 
 
 def get_staff(session: Session, staff_id: str) -> Staff:
@@ -106,4 +127,11 @@ def save_village(
         village.name = name or village.name
         village.officer_id = officer_id or village.officer_id
     session.flush()
+    return village
+
+
+def get_village(session: Session, code: str) -> Village:
+    village = session.get(Village, code)
+    if village is None:
+        raise NotFound(f"no village {code!r}")
     return village

@@ -41,13 +41,13 @@ def upgrade() -> None:
 
     op.create_table('transition_keys',
     sa.Column('case_id', sa.Uuid(), nullable=False),
-    sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('staff_id', sa.String(length=50), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('answer', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_transition_keys_case_id_cases')),
-    sa.PrimaryKeyConstraint('case_id', 'key', name=op.f('pk_transition_keys'))
+    sa.PrimaryKeyConstraint('case_id', 'staff_id', 'key', name=op.f('pk_transition_keys'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('risk_grade', sa.String(length=1), nullable=True))
