@@ -32,10 +32,11 @@ def test_accepted_then_resolved_locally_then_followed_up_and_closed(
     mediation: MediationRuntime, clock: FrozenClock
 ) -> None:
     case_id = open_case(mediation)
+    clock.advance(timedelta(minutes=1))  # each step at its own time: the outbox's order
 
     accepted = act(mediation, case_id, "accept", risk_grade="B")
     assert (accepted.status, accepted.due_kind) == ("local_mediation", "local_mediation")
-    assert accepted.due_at == NOW + timedelta(days=7)
+    assert accepted.due_at == NOW + timedelta(days=7, minutes=1)
 
     clock.advance(timedelta(days=2))
     resolved = act(
@@ -57,7 +58,9 @@ def test_accepted_then_resolved_locally_then_followed_up_and_closed(
         act(mediation, case_id, "follow_up", kind="phone", result="stable", note="ok")
     assert phone.value.problems.fields == {"kind": ["a grade B case gets a home visit (回访)"]}
 
+    clock.advance(timedelta(minutes=1))
     act(mediation, case_id, "follow_up", kind="visit", result="stable", note="all calm")
+    clock.advance(timedelta(minutes=1))
     closed = act(mediation, case_id, "close")
 
     assert closed.status == "closed" and closed.due_at is None

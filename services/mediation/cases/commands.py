@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.common.clock import to_station_time
+from services.common.clock import STATION_TZ, to_station_time
 from services.common.contracts import TimelineEvent
 from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
@@ -42,8 +42,6 @@ from services.mediation.rules import MediationRules
 
 SYSTEM = "system"
 ACTION_NAMES = frozenset(a.value for a in Action)
-JOINT_MEETING_DESK = "joint_meeting"
-FAILED_DESK_SESSIONS_FOR_JOINT_MEETING = 2
 # 首问必果: who is told to take which route when mediation ends without agreement.
 OTHER_ROUTES = "litigation (向法院起诉) or petition (信访)"
 
@@ -211,7 +209,7 @@ class TransitionCase:
                         problems.field(name, message)
             if not problems.fields and rows:
                 self._check_fields(session, ctx, case, action, problems)
-                self.transition = self._pick(session, case, action, rows)
+                self.transition = self._pick(session, ctx, case, action, rows)
         if problems:
             raise TransitionRefused(
                 status=status,
@@ -251,7 +249,7 @@ class TransitionCase:
                 problems.field(name, "must be in the future")
 
     def _pick(
-        self, session: Session, case: Case, action: Action, rows: list[Transition]
+        self, session: Session, ctx: Context, case: Case, action: Action, rows: list[Transition]
     ) -> Transition:
         """The row of the table this step follows, when its fields choose between rows."""
         if len(rows) == 1:
@@ -265,16 +263,16 @@ class TransitionCase:
         if len(failed) == 1:
             return failed[0]
         twice = (
-            self._failed_desk_sessions(session, case) + 1 >= FAILED_DESK_SESSIONS_FOR_JOINT_MEETING
+            self._failed_desk_sessions(session, ctx, case) + 1 >= ctx.rules.failed_for_joint_meeting
         )
         return next(t for t in failed if (t.target == CaseStatus.JOINT_MEETING) == twice)
 
     @staticmethod
-    def _failed_desk_sessions(session: Session, case: Case) -> int:
+    def _failed_desk_sessions(session: Session, ctx: Context, case: Case) -> int:
         return sum(
             1
             for s in desks.sessions_of_case(session, case.id)
-            if s.outcome == "failed" and s.desk_code != JOINT_MEETING_DESK
+            if s.outcome == "failed" and s.desk_code != ctx.rules.joint_meeting_desk
         )
 
     def run(self, session: Session, ctx: Context) -> Case:
@@ -344,27 +342,38 @@ class TransitionCase:
 
     def _take_over(self, session: Session, ctx: Context, case: Case) -> Step:
         leader = service.duty_leader(session)
-        previous, case.owner_id = case.owner_id, leader.id
+        previous = case.owner
+        village = self._village(session, case)
+        case.owner_id = leader.id
         session.flush()
         session.refresh(case, ["owner"])
         self._due(case, DueKind.ACCEPTANCE, ctx.now + ctx.rules.acceptance)
+        key = f"case-taken-over:{case.id}:{ctx.now.isoformat()}"
         flows.send_sms(
             session,
             ctx.messaging,
             case=case,
-            key=f"case-taken-over:{case.id}:{ctx.now.isoformat()}",
+            key=key,
             recipient=leader.phone,
             template="case_taken_over",
-            params={
-                "village": self._village(session, case),
-                "due": to_station_time(ctx.now + ctx.rules.acceptance),
-            },
+            params={"village": village, "due": to_station_time(ctx.now + ctx.rules.acceptance)},
             urgent=True,
         )
+        if previous.id != leader.id:  # 连带责任: the officer hears it too
+            flows.send_sms(
+                session,
+                ctx.messaging,
+                case=case,
+                key=key,
+                recipient=previous.phone,
+                template="case_overdue",
+                params={"village": village, "what": "受理"},
+                urgent=True,
+            )
         return Step(
             TimelineEvent.DEADLINE_BREACHED,
             "not accepted in time; the duty leader answers for it now",
-            note=f"acceptance overdue: from {previous} to the duty leader {leader.id}",
+            note=f"acceptance overdue: from {previous.id} to the duty leader {leader.id}",
         )
 
     def _change_risk_grade(self, session: Session, ctx: Context, case: Case) -> Step:
@@ -392,8 +401,10 @@ class TransitionCase:
             )
         if booked is None:  # local mediation failed: the window goes on
             return Step(TimelineEvent.SESSION_HELD, "a mediation session without agreement yet")
-        desk = JOINT_MEETING_DESK if target == CaseStatus.JOINT_MEETING else booked.desk_code
+        joint = target == CaseStatus.JOINT_MEETING
+        desk = ctx.rules.joint_meeting_desk if joint else booked.desk_code
         new = self._book(session, ctx, case, desk=desk, starts_at=None)
+        late = self._later_than_rule(ctx, new)
         if target == CaseStatus.JOINT_MEETING:
             return Step(
                 TimelineEvent.JOINT_MEETING_CALLED,
@@ -401,8 +412,19 @@ class TransitionCase:
             )
         return Step(
             TimelineEvent.SESSION_HELD,
-            f"no agreement yet; next session {to_station_time(new.starts_at)} at {desk}",
+            f"no agreement yet; next session {to_station_time(new.starts_at)} at {desk}" + late,
         )
+
+    @staticmethod
+    def _later_than_rule(ctx: Context, booked: DeskSession) -> str:
+        """A warning when the next session falls beyond the working days the rule allows."""
+        if ctx.calendar is None:
+            return ""
+        today = ctx.now.astimezone(STATION_TZ).date()
+        limit = ctx.calendar.add_working_days(today, ctx.rules.second_session_working_days)
+        if booked.starts_at.astimezone(STATION_TZ).date() <= limit:
+            return ""
+        return f" (later than {ctx.rules.second_session_working_days} working days: no free slot)"
 
     def _resolved(self, session: Session, ctx: Context, case: Case) -> Step:
         self._due(case, DueKind.FOLLOW_UP, ctx.now + ctx.rules.follow_up_after)
@@ -469,7 +491,7 @@ class TransitionCase:
 
     def _reschedule(self, session: Session, ctx: Context, case: Case) -> Step:
         old = active_session(session, case)
-        desk = old.desk_code if old else JOINT_MEETING_DESK
+        desk = old.desk_code if old else ctx.rules.joint_meeting_desk
         if old is not None:
             desks.release_session(session, desk_session=old, now=ctx.now)
         booked = self._book(session, ctx, case, desk=desk, starts_at=self.data["starts_at"])
