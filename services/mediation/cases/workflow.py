@@ -137,3 +137,14 @@ def mermaid() -> str:
             lines.append(f"    {source} --> {t.leads_from(source)}: {label}")
     lines.append(f"    {CaseStatus.CLOSED} --> [*]")
     return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    """The table as Markdown rows (docs/mediation.md embeds it)."""
+    lines = ["| action | from | to | who | when |", "|---|---|---|---|---|"]
+    for t in TRANSITIONS:
+        sources = ", ".join(s.value for s in CaseStatus if s in t.sources)
+        target = t.target.value if t.target else "(stays)"
+        actors = ", ".join(a.value for a in Actor if a in t.actors)
+        lines.append(f"| `{t.action}` | {sources} | {target} | {actors} | {t.when} |")
+    return "\n".join(lines) + "\n"
