@@ -44,10 +44,13 @@ def migrate(only: str | None) -> None:
 def _register_subcommands() -> None:
     from services.cli.agency import agency
     from services.cli.demo import demo
+    from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
 
     main.add_command(agency)
+    main.add_command(officers)
+    main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
     main.add_command(run)

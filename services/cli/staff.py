@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.common.config import SCHEDULER, load_settings
 from services.common.staff_auth import ROLES, StaffMember, StationDirectory, issue, staff_secret
@@ -12,8 +13,16 @@ from services.common.station import load_station
 
 
 def find_member(staff_id: str) -> StaffMember | None:
-    """The staff member with this id, from the station file."""
-    return StationDirectory(load_station(load_settings(SCHEDULER).station_file)).lookup(staff_id)
+    """The staff member with this id: mediation's roster (kept with `fengqiao officers` and
+    the API), else the station file."""
+    from services.cli.roster import roster_member
+
+    try:
+        member = roster_member(staff_id)
+    except (click.ClickException, SQLAlchemyError):  # mediation's database not set up yet
+        member = None
+    station = load_station(load_settings(SCHEDULER).station_file)
+    return member or StationDirectory(station).lookup(staff_id)
 
 
 @click.group()
