@@ -96,6 +96,18 @@ class CaseHistory(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the action's fields
 
 
+class SessionReminder(Base):
+    """A reminder sent to a session's parties (one day, two hours before), so it goes once."""
+
+    __tablename__ = "session_reminders"
+
+    desk_session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("desk_sessions.id"), primary_key=True
+    )
+    before_minutes: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
+
+
 class TransitionKey(Base):
     """An `Idempotency-Key` of a transition request and the answer it got."""
 

@@ -15,6 +15,7 @@ from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.staff_auth import Role, roster
 from services.common.station import Station
+from services.mediation.cases import rebounds
 from services.mediation.cases.workflow import CaseStatus
 from services.mediation.desks.models import Desk
 from services.mediation.models import Case, CaseHistory, CaseParty, Staff, Village
@@ -103,6 +104,8 @@ def open_case(
 ) -> Case:
     """首接: open a case owned by the village's officer, with an acceptance deadline."""
     owner = owner_for(session, report["location"]["village"])
+    phones = [p["phone"] for p in report["parties"] if p.get("phone")]
+    earlier = rebounds.rebound_of(session, phones=phones, now=now, window=rules.rebound_window)
     case = Case(
         id=uuid.uuid4(),
         report_id=report["report_id"],
@@ -117,6 +120,7 @@ def open_case(
         due_at=now + rules.acceptance,
         due_kind="acceptance",
         test=report["test"],
+        rebound_of=earlier.id if earlier else None,
         created_at=now,
         updated_at=now,
         parties=[
@@ -133,7 +137,8 @@ def open_case(
             action="open",
             from_status="",
             to_status=case.status,
-            note=f"assigned to {owner.id}",
+            note=f"assigned to {owner.id}"
+            + (f"; a rebound of {earlier.tracking_code} (反弹)" if earlier else ""),
             detail={},
         )
     )
@@ -146,7 +151,8 @@ def open_case(
             "event": TimelineEvent.CASE_OPENED.value,
             "service": "mediation",
             "at": now,
-            "detail": f"assigned to the officer of {village}; to be accepted by {due}",
+            "detail": f"assigned to the officer of {village}; to be accepted by {due}"
+            + ("; the same parties' earlier dispute came back (反弹)" if earlier else ""),
         },
     )
     messaging.publish(

@@ -191,3 +191,23 @@ def escalated_sessions(runtime: MediationRuntime, case_id: object) -> list:  # t
 def test_load_sees_what_act_wrote(mediation: MediationRuntime) -> None:
     case_id = open_case(mediation)
     assert load(mediation, case_id).status == "awaiting_acceptance"
+
+
+def test_the_same_parties_again_within_180_days_is_a_rebound(
+    mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    first = open_case(mediation)
+    act(mediation, first, "accept", risk_grade="C")
+    act(mediation, first, "record_session", outcome="resolved", note="agreed")
+    party = load(mediation, first).parties[1]
+    assert party.phone is not None
+    again = [{"name": party.name, "phone": party.phone, "role": "claimant"}]
+
+    clock.advance(timedelta(days=179))
+    rebound = open_case(mediation, parties=again)
+    clock.advance(timedelta(days=2))
+    unrelated = open_case(mediation, parties=again)
+
+    assert load(mediation, rebound).rebound_of == first
+    assert "反弹" in load(mediation, rebound).history[0].note
+    assert load(mediation, unrelated).rebound_of is None

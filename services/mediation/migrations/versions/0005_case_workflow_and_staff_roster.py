@@ -39,6 +39,13 @@ def upgrade() -> None:
     with op.batch_alter_table('case_history', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_history_case_id'), ['case_id'], unique=False)
 
+    op.create_table('session_reminders',
+    sa.Column('desk_session_id', sa.Uuid(), nullable=False),
+    sa.Column('before_minutes', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['desk_session_id'], ['desk_sessions.id'], name=op.f('fk_session_reminders_desk_session_id_desk_sessions')),
+    sa.PrimaryKeyConstraint('desk_session_id', 'before_minutes', name=op.f('pk_session_reminders'))
+    )
     op.create_table('transition_keys',
     sa.Column('case_id', sa.Uuid(), nullable=False),
     sa.Column('staff_id', sa.String(length=50), nullable=False),
@@ -106,6 +113,7 @@ def downgrade() -> None:
         batch_op.drop_column('risk_grade')
 
     op.drop_table('transition_keys')
+    op.drop_table('session_reminders')
     with op.batch_alter_table('case_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_history_case_id'))
 
