@@ -13,6 +13,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     """The mediation staff API (gunicorn: `services.mediation:create_app()`)."""
     from services.mediation import runtime
     from services.mediation.cases.views import blp as cases
+    from services.mediation.cases.views import stats_blp as stats
     from services.mediation.roster.service import DatabaseDirectory
     from services.mediation.roster.views import blp as roster
 
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao mediation",
         description="Dispute cases from first contact to follow-up visit.",
-        blueprints=[cases, roster],
+        blueprints=[cases, roster, stats],
         security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )
     # Mediation keeps the station's roster: staff tokens are checked against its database.

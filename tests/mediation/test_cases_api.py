@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from services.common.clock import FrozenClock
 from services.common.staff_auth import ROLES
 from services.mediation.cases.access import ROLES_FOR, Endpoint
+from services.mediation.cases.scheduled import sweep_deadlines
 from services.mediation.runtime import MediationRuntime
 from tests.mediation.cases_helpers import act, open_case
 from tests.mediation.client import as_role, client_for, headers
@@ -140,6 +144,12 @@ ENDPOINTS: list[tuple[str, str, Endpoint, dict[str, Any] | None]] = [
     ("GET", "/v1/villages", Endpoint.VILLAGES_READ, None),
     ("POST", "/v1/villages", Endpoint.VILLAGES_WRITE, {"code": "x"}),
     ("PUT", "/v1/villages/weicun-8", Endpoint.VILLAGES_WRITE, {"name": "魏村八组"}),
+    (
+        "GET",
+        "/v1/stats?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+        Endpoint.STATS_READ,
+        None,
+    ),
 ]
 
 
@@ -184,3 +194,37 @@ def test_leaders_manage_officers_and_villages(mediation: MediationRuntime) -> No
     assert sees.status_code == 200
     assert left.status_code == 200
     assert client.get("/v1/cases", headers=token).status_code == 401  # gone from the roster
+
+
+def test_stats_count_a_window_of_cases(mediation: MediationRuntime, clock: FrozenClock) -> None:
+    clock.advance(timedelta(days=3000 + secrets.randbelow(1000)))  # a window of this test's own
+    start = clock.now()
+    resolved, declined, waiting = (open_case(mediation) for _ in range(3))
+    act(mediation, resolved, "accept", risk_grade="C")
+    act(mediation, declined, "decline", party="claimant", reason="no")
+    clock.advance(timedelta(days=2))
+    act(mediation, resolved, "record_session", outcome="resolved", note="ok")
+    clock.advance(timedelta(days=1))
+    mediation_stats = sweep_deadlines(mediation)  # the waiting case goes to the leader
+    client = client_for(mediation)
+    window = {"from": start.isoformat(), "to": (start + timedelta(hours=1)).isoformat()}
+
+    answer: Any = client.get("/v1/stats", query_string=window, headers=as_role(mediation, "leader"))
+    reversed_window = {"from": window["to"], "to": window["from"]}
+    bad: Any = client.get(
+        "/v1/stats", query_string=reversed_window, headers=as_role(mediation, "leader")
+    )
+
+    assert mediation_stats >= 1
+    assert answer.status_code == 200, answer.json
+    assert answer.json["cases"] == 3
+    assert answer.json["by_status"] == {
+        "resolved": 1,
+        "declined": 1,
+        "awaiting_acceptance": 1,
+    }
+    assert answer.json["resolution_rate"] == round(1 / 3, 4)
+    assert answer.json["median_days_to_resolution"] == 2.0
+    assert answer.json["deadlines_breached"] == 1
+    assert bad.status_code == 422
+    assert waiting

@@ -162,3 +162,20 @@ class IllegalTransitionOut(Schema):
     action = fields.String()
     allowed = fields.List(fields.String())
     errors = fields.Dict()
+
+
+class StatsQueryArgs(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+
+
+class StatsOut(Schema):
+    from_ = fields.AwareDateTime(attribute="from", data_key="from")
+    to = fields.AwareDateTime()
+    cases = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    sessions_by_desk = fields.Dict(keys=fields.String(), values=fields.Integer())
+    resolution_rate = fields.Float(allow_none=True)
+    rebound_rate = fields.Float(allow_none=True)
+    median_days_to_resolution = fields.Float(allow_none=True)
+    deadlines_breached = fields.Integer()

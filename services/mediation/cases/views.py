@@ -13,7 +13,7 @@ from flask_smorest import abort
 from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
 from services.common.staff_auth import Caller, require_staff
-from services.mediation.cases import service
+from services.mediation.cases import service, stats
 from services.mediation.cases.access import ROLES_FOR, Endpoint
 from services.mediation.cases.commands import Context, TransitionRefused
 from services.mediation.cases.schemas import (
@@ -21,6 +21,8 @@ from services.mediation.cases.schemas import (
     CaseOut,
     CaseQueryArgs,
     IllegalTransitionOut,
+    StatsOut,
+    StatsQueryArgs,
     TransitionIn,
 )
 from services.mediation.desks import service as desks
@@ -150,3 +152,19 @@ class CaseTransitions(MethodView):
                 render=CaseOut().dump,
             )
         return jsonify(answer)  # already in CaseOut's shape (stored as such for repeats)
+
+
+stats_blp = Blueprint("stats", __name__, url_prefix="/v1", description="The station's figures")
+stats_blp.before_request(guard({("stats.Stats", "GET"): Endpoint.STATS_READ}))
+
+
+@stats_blp.route("/stats")
+class Stats(MethodView):
+    @stats_blp.arguments(StatsQueryArgs, location="query")
+    @stats_blp.response(200, StatsOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Figures for the cases opened from `from` to `to` (no personal data)."""
+        if args["to"] <= args["from_"]:
+            abort(422, errors={"query": {"to": ["must be after from"]}})
+        with runtime().db.sessions() as session:
+            return stats.case_stats(session, since=args["from_"], until=args["to"])
