@@ -138,6 +138,9 @@ def test_failed_twice_at_a_desk_goes_to_the_joint_meeting(
     [first] = [s for s in escalated_sessions(mediation, case_id)]
     assert escalated.status == "session_scheduled"
     assert (escalated.due_kind, escalated.due_at) == ("session", first.ends_at)
+    with pytest.raises(TransitionRefused) as early:
+        act(mediation, case_id, "record_session", by=LAWYER, outcome="failed", note="no")
+    assert early.value.status == 409 and "not taken place" in early.value.message
     clock.advance(first.ends_at - clock.now())
 
     again = act(mediation, case_id, "record_session", by=LAWYER, outcome="failed", note="no")
@@ -150,6 +153,7 @@ def test_failed_twice_at_a_desk_goes_to_the_joint_meeting(
     meeting = [s for s in escalated_sessions(mediation, case_id) if s.outcome is None]
     assert joint.status == "joint_meeting"
     assert [s.desk_code for s in meeting] == ["joint_meeting"]
+    clock.advance(meeting[0].starts_at - clock.now())
 
     resolved = act(mediation, case_id, "record_session", by=LEADER, outcome="resolved", note="ok")
     assert resolved.status == "resolved"

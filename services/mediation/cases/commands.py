@@ -242,6 +242,11 @@ class TransitionCase:
             and not case.followed_up_at
         ):
             problems.field("action", "record the follow-up (follow_up) before closing")
+        if action == Action.RECORD_SESSION and case.status != CaseStatus.LOCAL_MEDIATION:
+            booked = active_session(session, case)
+            if booked is not None and booked.starts_at > ctx.now:
+                when = to_station_time(booked.starts_at)
+                problems.state.append(f"the session has not taken place: it starts at {when}")
         if action == Action.ESCALATE and session.get(Desk, d["desk"]) is None:
             problems.field("desk", f"no desk {d['desk']!r}")
         for name in ("starts_at",):
@@ -388,7 +393,9 @@ class TransitionCase:
         assert self.transition is not None
         booked = active_session(session, case)
         if booked is not None:
-            booked.outcome = self.data["outcome"]
+            desks.record_outcome(
+                session, desk_session=booked, outcome=self.data["outcome"], now=ctx.now
+            )
         target = self.transition.leads_from(CaseStatus(case.status))
         if target == CaseStatus.RESOLVED:
             return self._resolved(session, ctx, case)
