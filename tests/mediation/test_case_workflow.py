@@ -215,3 +215,19 @@ def test_the_same_parties_again_within_180_days_is_a_rebound(
     assert load(mediation, rebound).rebound_of == first
     assert "反弹" in load(mediation, rebound).history[0].note
     assert load(mediation, unrelated).rebound_of is None
+
+
+def test_a_slot_the_desk_does_not_hold_is_a_422_naming_starts_at(
+    mediation: MediationRuntime,
+) -> None:
+    case_id = open_case(mediation)
+    act(mediation, case_id, "accept", risk_grade="C")
+    monday_3am = NOW.replace(hour=19) + timedelta(days=2)  # 03:00 at the station, Monday
+
+    with pytest.raises(TransitionRefused) as refused:
+        act(mediation, case_id, "escalate", desk="lawyer_desk", starts_at=monday_3am.isoformat())
+
+    assert refused.value.status == 422
+    assert list(refused.value.problems.fields) == ["starts_at"]
+    assert load(mediation, case_id).status == "local_mediation"
+    assert escalated_sessions(mediation, case_id) == []

@@ -464,14 +464,24 @@ class TransitionCase:
     def _book(
         self, session: Session, ctx: Context, case: Case, *, desk: str, starts_at: datetime | None
     ) -> DeskSession:
-        booked = desks.book_session(
-            session,
-            desk_code=desk,
-            case_id=case.id,
-            starts_at=starts_at,
-            now=ctx.now,
-            calendar=ctx.calendar,
-        )
+        try:
+            booked = desks.book_session(
+                session,
+                desk_code=desk,
+                case_id=case.id,
+                starts_at=starts_at,
+                now=ctx.now,
+                calendar=ctx.calendar,
+            )
+        except DomainError as refused:  # not one of the desk's slots, full, nothing in a year
+            problems = Problems()
+            problems.field("starts_at" if starts_at else "desk", refused.message)
+            raise TransitionRefused(
+                status=CaseStatus(case.status),
+                action=self.action_name,
+                allowed=allowed_actions(session, caller=self.caller, case=case),
+                problems=problems,
+            ) from refused
         self._due(case, DueKind.SESSION, booked.ends_at)
         desk_name = desks.get_desk(session, desk).name
         for phone in [*flows.parties_phones(case)]:
