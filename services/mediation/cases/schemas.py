@@ -83,6 +83,16 @@ FIELDS_OF: dict[Action, type[Schema]] = {
 STAFF_ACTIONS = [a.value for a in Action if a != Action.TAKE_OVER]
 
 
+def fields_by_action() -> str:
+    """Each staff action's fields, for the API document (required ones marked *)."""
+    lines = []
+    for action in STAFF_ACTIONS:
+        schema = FIELDS_OF[Action(action)]()
+        names = [f"{n}{'*' if f.required else ''}" for n, f in schema.fields.items()]
+        lines.append(f"- `{action}`: {', '.join(names)}")
+    return "\n".join(lines)
+
+
 class TransitionIn(Schema):
     """`{"action": …, …}`: the action's own fields are checked by its command."""
 
