@@ -133,7 +133,8 @@ def test_the_demo_plays_the_seed_stories(embedded: RunningSystem) -> None:
     played = embedded.cli("demo", "--url", embedded.url("intake"))
     assert played.returncode == 0, played.stderr + played.stdout
     assert played.stdout.count("sms_sent") == 4
-    assert "郭警官" in played.stdout  # the brothers' dispute went to weicun-3's officer
+    assert "魏村三组" in played.stdout  # the brothers' dispute went to weicun-3's officer
+    assert "close           → closed" in played.stdout  # and all the way round
 
 
 def test_every_service_is_healthy_and_ready(embedded: RunningSystem) -> None:
