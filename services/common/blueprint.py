@@ -1,11 +1,29 @@
-"""flask-smorest's Blueprint, with the pagination header documented as the JSON it is."""
+"""flask-smorest's Blueprint, reading JSON bodies with the guard and documenting pagination."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import flask
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from services.common import json_input
+
+
+class GuardedParser(FlaskParser):
+    """webargs' Flask parser, but a body is read by `json_input.loads`: what no field can
+    take (a lone surrogate, NUL, nesting or numbers out of bounds) is a 400 naming where."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        try:
+            return json_input.loads(req.get_data(cache=True))
+        except json_input.RefusedJson as exc:
+            abort(400, exc=exc, message=str(exc), messages={"json": exc.messages})
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
@@ -15,6 +33,8 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     schema, which OpenAPI reads as `key,value,…` (the "simple" header style) and clients
     and schema checkers then parse wrongly; `content: application/json` says what it is.
     """
+
+    ARGUMENTS_PARSER = GuardedParser()
 
     def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {

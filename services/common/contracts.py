@@ -36,33 +36,33 @@ class Message(Part):
 
 
 class Location(Part):
-    village = fields.String(required=True)
-    address = fields.String(load_default=None, allow_none=True)
-    lat = fields.Float(load_default=None, allow_none=True)
-    lon = fields.Float(load_default=None, allow_none=True)
+    village = fields.String(required=True, validate=validate.Length(max=50))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 
 
 class Person(Part):
-    name = fields.String(load_default=None, allow_none=True)
-    phone = fields.String(load_default=None, allow_none=True)
-    role = fields.String(load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
 
 
 class Hazard(Part):
-    category = fields.String(required=True)
-    severity = fields.String(required=True)
+    category = fields.String(required=True, validate=validate.Length(max=20))
+    severity = fields.String(required=True, validate=validate.Length(max=10))
 
 
 class ReportSubmittedV1(Message):
     """A report intake accepted, handed to the service that owns its kind."""
 
     report_id = fields.UUID(required=True)
-    tracking_code = fields.String(required=True)
+    tracking_code = fields.String(required=True, validate=validate.Length(max=16))
     kind = fields.String(
         required=True, validate=validate.OneOf(["dispute", "hazard", "brave_act", "good_deed"])
     )
-    summary = fields.String(required=True)
-    details = fields.String(load_default=None, allow_none=True)
+    summary = fields.String(required=True, validate=validate.Length(max=200))
+    details = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     occurred_at = fields.AwareDateTime(required=True)
     location = fields.Nested(Location, required=True)
     reporter = fields.Nested(Person, required=True)
@@ -77,8 +77,8 @@ class SendSmsV1(Message):
     """Ask notify to send one SMS; `idempotency_key` makes the request happen at most once."""
 
     idempotency_key = fields.String(required=True, validate=validate.Length(1, 255))
-    recipient = fields.String(required=True)
-    template = fields.String(required=True)
+    recipient = fields.String(required=True, validate=validate.Length(max=20))
+    template = fields.String(required=True, validate=validate.Length(max=50))
     params = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
     report_id = fields.UUID(load_default=None, allow_none=True)
@@ -122,7 +122,7 @@ class ReportEventV1(Message):
 
     report_id = fields.UUID(required=True)
     event = fields.String(required=True, validate=validate.OneOf([e.value for e in TimelineEvent]))
-    service = fields.String(required=True)
+    service = fields.String(required=True, validate=validate.Length(max=20))
     at = fields.AwareDateTime(required=True)
     detail = fields.String(load_default="", validate=validate.Length(max=500))
 

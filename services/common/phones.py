@@ -8,6 +8,8 @@ from typing import Any
 import phonenumbers
 from marshmallow import ValidationError, fields
 
+from services.common.input_fields import Text
+
 _MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -38,7 +40,7 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else "*" * len(digits)
 
 
-class ChineseMobile(fields.String):
+class ChineseMobile(Text):
     """A marshmallow field that accepts +86, spaces and dashes and loads E.164."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

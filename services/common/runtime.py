@@ -10,14 +10,15 @@ from typing import Any, TypeVar
 from apispec.ext.marshmallow import MarshmallowPlugin
 from celery import Celery
 from flask import Flask, Response, after_this_request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 
 from services.common.celery_app import create_celery
 from services.common.clock import Clock, SystemClock
 from services.common.config import Settings
 from services.common.db import Database
-from services.common.errors import register_error_handlers
+from services.common.errors import Api, register_error_handlers
 from services.common.health import health_blueprint
+from services.common.json_input import GuardedJSONProvider
 from services.common.logging import configure_logging
 from services.common.messaging import (
     DeadLetterMixin,
@@ -92,6 +93,7 @@ def create_api_app(
         spec_options["components"] = {"securitySchemes": security_schemes}
         spec_options["security"] = [{name: []} for name in security_schemes]
     app = Flask(f"services.{runtime.service}")
+    app.json = GuardedJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION="v1",
@@ -102,10 +104,10 @@ def create_api_app(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
     # Validation errors key list items by index (int) beside field names (str): sorting
     # such keys would fail, so keep the schema's order instead.
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin()})
     api.register_blueprint(
         health_blueprint(

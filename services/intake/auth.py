@@ -79,7 +79,8 @@ def authenticate(session: Session, authorization: str | None) -> Caller | None:
     if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
         return None
     key_id, _, secret = token.removeprefix(KEY_PREFIX).partition("_")
-    if not key_id or not secret or len(key_id) > 32:
+    # Key ids are hex: anything else (a NUL from a form, say) cannot name a row.
+    if not key_id or not secret or len(key_id) > 32 or not (key_id.isascii() and key_id.isalnum()):
         return None
     key = session.get(ApiKey, key_id)
     if key is None:

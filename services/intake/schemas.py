@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.input_fields import InputSchema, Text
 from services.common.phones import ChineseMobile, MaskedPhone
 
 KINDS = ("dispute", "hazard", "brave_act", "good_deed")
@@ -27,45 +28,40 @@ STATUSES = (
 BRAVE_ACT_MAX_AGE = timedelta(days=365)
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class LocationIn(StrictSchema):
-    village = fields.String(required=True, validate=validate.Length(1, 50))
-    address = fields.String(validate=validate.Length(max=200))
+class LocationIn(InputSchema):
+    village = Text(required=True, validate=validate.Length(1, 50))
+    address = Text(validate=validate.Length(max=200))
     lat = fields.Float(validate=validate.Range(-90, 90))
     lon = fields.Float(validate=validate.Range(-180, 180))
 
 
-class ReporterIn(StrictSchema):
-    name = fields.String(validate=validate.Length(1, 50))
+class ReporterIn(InputSchema):
+    name = Text(validate=validate.Length(1, 50))
     phone = ChineseMobile(required=True, metadata={"example": "13800138000"})
 
 
-class PartyIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+class PartyIn(InputSchema):
+    name = Text(required=True, validate=validate.Length(1, 50))
     phone = ChineseMobile(metadata={"example": "13900139000"})
-    role = fields.String(required=True, validate=validate.OneOf(PARTY_ROLES))
+    role = Text(required=True, validate=validate.OneOf(PARTY_ROLES))
 
 
-class HazardIn(StrictSchema):
-    category = fields.String(required=True, validate=validate.OneOf(HAZARD_CATEGORIES))
-    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+class HazardIn(InputSchema):
+    category = Text(required=True, validate=validate.OneOf(HAZARD_CATEGORIES))
+    severity = Text(required=True, validate=validate.OneOf(SEVERITIES))
 
 
-class NomineeIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+class NomineeIn(InputSchema):
+    name = Text(required=True, validate=validate.Length(1, 50))
     phone = ChineseMobile(required=True)
 
 
-class ReportIn(StrictSchema):
+class ReportIn(InputSchema):
     """A report as a partner submits it."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    summary = fields.String(required=True, validate=validate.Length(1, 200))
-    details = fields.String(validate=validate.Length(max=4000))
+    kind = Text(required=True, validate=validate.OneOf(KINDS))
+    summary = Text(required=True, validate=validate.Length(1, 200))
+    details = Text(multiline=True, validate=validate.Length(max=4000))
     occurred_at = fields.AwareDateTime(
         required=True, metadata={"example": "2026-11-20T09:30:00+08:00"}
     )
@@ -173,7 +169,7 @@ class ReportListItemOut(ReportOut):
         exclude = ("timeline", "details")
 
 
-class ReportQueryArgs(StrictSchema):
-    kind = fields.String(validate=validate.OneOf(KINDS))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+class ReportQueryArgs(InputSchema):
+    kind = Text(validate=validate.OneOf(KINDS))
+    status = Text(validate=validate.OneOf(STATUSES))
     since = fields.AwareDateTime(metadata={"description": "reports received at or after this"})

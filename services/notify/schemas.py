@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
 
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.input_fields import InputSchema, Text
 from services.common.phones import ChineseMobile, MaskedPhone
 from services.notify.models import SMS_STATUSES
-from services.notify.templates import TEMPLATES
+from services.notify.templates import MAX_LENGTH, TEMPLATES, TemplateError, param_problems, render
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class MessageIn(StrictSchema):
+class MessageIn(InputSchema):
     recipient = ChineseMobile(required=True, metadata={"example": "13800138000"})
-    template = fields.String(required=True, validate=validate.OneOf(sorted(TEMPLATES)))
-    params = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    priority = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
-    idempotency_key = fields.String(required=True, validate=validate.Length(1, 255))
+    template = Text(required=True, validate=validate.OneOf(sorted(TEMPLATES)))
+    params = fields.Dict(
+        keys=Text(validate=validate.Length(1, 50)),
+        values=Text(validate=validate.Length(max=MAX_LENGTH)),
+        load_default=dict,
+        metadata={
+            "description": "exactly the template's parameters",
+            "example": {"tracking_code": "WC7K3M9QPD"},
+        },
+    )
+    priority = Text(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
+    idempotency_key = Text(required=True, validate=validate.Length(1, 255))
+
+    @validates_schema
+    def check_params(self, data: dict[str, Any], **_: Any) -> None:
+        """The template's parameters, all of them and no others, giving a text that can be sent."""
+        template = TEMPLATES[data["template"]]
+        problems = param_problems(template, data["params"])
+        if problems:
+            raise ValidationError({"params": problems})
+        signature = current_app.extensions["fengqiao"].signature
+        try:
+            render(signature=signature, template_name=template.name, params=data["params"])
+        except TemplateError as exc:
+            raise ValidationError({"params": [str(exc)]}) from exc
 
 
 class MessageOut(Schema):
@@ -43,14 +63,14 @@ class MessageOut(Schema):
     delivered_at = fields.AwareDateTime(allow_none=True)
 
 
-class MessageQueryArgs(StrictSchema):
-    status = fields.String(validate=validate.OneOf(SMS_STATUSES))
-    template = fields.String(validate=validate.Length(max=50))
+class MessageQueryArgs(InputSchema):
+    status = Text(validate=validate.OneOf(SMS_STATUSES))
+    template = Text(validate=validate.Length(max=50))
     recipient = ChineseMobile()
     since = fields.AwareDateTime()
 
 
-class StatsQueryArgs(StrictSchema):
+class StatsQueryArgs(InputSchema):
     since = fields.AwareDateTime()
 
 
@@ -65,9 +85,9 @@ class OptOutOut(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
-class OptOutIn(StrictSchema):
-    note = fields.String(validate=validate.Length(max=200))
+class OptOutIn(InputSchema):
+    note = Text(multiline=True, validate=validate.Length(max=200))
 
 
 class WebhookArgs(Schema):
-    token = fields.String(required=True)
+    token = Text(required=True)

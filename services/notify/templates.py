@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,22 @@ class Rendered:
 def count_segments(text: str) -> int:
     """How many SMS parts `text` (signature included) is billed and sent as."""
     return 1 if len(text) <= SINGLE_SEGMENT else math.ceil(len(text) / MULTI_SEGMENT)
+
+
+def param_problems(template: Template, params: Mapping[str, object]) -> dict[str, list[str]]:
+    """Each parameter `template` needs and `params` lacks, and each it does not take."""
+    takes = ", ".join(sorted(template.fields)) or "none"
+    problems = {
+        name: ["Missing data for required field."]
+        for name in sorted(template.fields - params.keys())
+    }
+    problems.update(
+        {
+            name: [f"Unknown field; template {template.name!r} takes {takes}."]
+            for name in sorted(params.keys() - template.fields)
+        }
+    )
+    return problems
 
 
 def render(*, signature: str, template_name: str, params: dict[str, Any]) -> Rendered:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 
 from services.common.staff_auth import issue, staff_secret
 from services.notify import create_app
+from services.notify.failover import ProviderRouter
+from services.notify.providers.aliyun import AliyunConfig, AliyunProvider
+from services.notify.providers.tencent import TencentConfig, TencentProvider
 from services.notify.runtime import NotifyRuntime
+
+TOKEN = "webhook-path-token"
 
 
 def client_for(runtime: NotifyRuntime) -> FlaskClient:
@@ -33,3 +40,18 @@ def staff_headers(
         valid_for=valid_for,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def with_webhook_providers(
+    runtime: NotifyRuntime, monkeypatch: pytest.MonkeyPatch
+) -> NotifyRuntime:
+    """`runtime` configured with Aliyun and Tencent and the webhook token (never called:
+    tests use them to parse webhooks)."""
+    monkeypatch.setenv("NOTIFY_WEBHOOK_TOKEN", TOKEN)
+    aliyun = AliyunProvider(AliyunConfig(access_key_id="id", access_key_secret="secret"))
+    tencent = TencentProvider(
+        TencentConfig(secret_id="id", secret_key="key", sdk_app_id="1400000000", sign_name="魏村")
+    )
+    router = ProviderRouter([(aliyun, 1), (tencent, 1)])
+    runtime.deliverer = replace(runtime.deliverer, router=router)
+    return runtime

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from services.notify.failover import ProviderRouter
-from services.notify.providers.aliyun import AliyunConfig, AliyunProvider
-from services.notify.providers.tencent import TencentConfig, TencentProvider
 from services.notify.runtime import NotifyRuntime
 from tests.factories import fresh_number
-from tests.notify.client import client_for
+from tests.notify.client import TOKEN, client_for, with_webhook_providers
 from tests.notify.harness import ScriptedProvider, accept, deliverer, request, row, send
-
-TOKEN = "webhook-path-token"
 
 
 @pytest.fixture
 def with_providers(notify: NotifyRuntime, monkeypatch: pytest.MonkeyPatch) -> NotifyRuntime:
     """Notify as configured with Aliyun and Tencent (never called here: they only parse)."""
-    monkeypatch.setenv("NOTIFY_WEBHOOK_TOKEN", TOKEN)
-    aliyun = AliyunProvider(AliyunConfig(access_key_id="id", access_key_secret="secret"))
-    tencent = TencentProvider(
-        TencentConfig(secret_id="id", secret_key="key", sdk_app_id="1400000000", sign_name="魏村")
-    )
-    router = ProviderRouter([(aliyun, 1), (tencent, 1)])
-    notify.deliverer = replace(notify.deliverer, router=router)
-    return notify
+    return with_webhook_providers(notify, monkeypatch)
 
 
 def test_an_aliyun_receipt_marks_the_message_delivered(with_providers: NotifyRuntime) -> None:

@@ -11,10 +11,10 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from services.common.blueprint import Blueprint
+from services.common.input_fields import InputSchema, Url
 from services.intake.callbacks import destinations, service
 from services.intake.models import AgencyCallback
 from services.intake.runtime import IntakeRuntime
-from services.intake.schemas import StrictSchema
 from services.intake.views import require_agency_key
 
 MAX_URL_LENGTH = 500  # the width of `AgencyCallback.url`
@@ -29,8 +29,8 @@ blp = Blueprint(
 blp.before_request(require_agency_key)
 
 
-class CallbackIn(StrictSchema):
-    url = fields.Url(
+class CallbackIn(InputSchema):
+    url = Url(
         required=True,
         schemes={"http", "https"},
         require_tld=False,

@@ -328,7 +328,8 @@ def _place(data: dict[str, Any], kind: str, field: str, value: str) -> str | Non
     if field in IGNORED_FIELDS:
         return None
     if field == "description":
-        data["summary"] = value[:SUMMARY_LENGTH].rstrip()
+        # The summary is one line: the description's first characters, spaces collapsed.
+        data["summary"] = " ".join(value.split())[:SUMMARY_LENGTH].rstrip()
         data["details"] = value
     elif field in _STANDARD_TARGETS:
         _put(data, _STANDARD_TARGETS[field], value)

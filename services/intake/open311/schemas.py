@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
+from services.common.input_fields import Text
 from services.intake.open311 import mapping
 from services.intake.schemas import KINDS
 
@@ -114,20 +115,20 @@ class Open311KeyArgs(Schema):
         # Unlike the form, queries tolerate extra parameters (cache busters of web clients).
         unknown = EXCLUDE
 
-    api_key = fields.String(required=True, metadata={"description": "the agency key, fq_…"})
-    jurisdiction_id = fields.String(metadata={"description": "accepted; there is one"})
+    api_key = Text(required=True, metadata={"description": "the agency key, fq_…"})
+    jurisdiction_id = Text(metadata={"description": "accepted; there is one"})
 
 
 class Open311RequestsArgs(Open311KeyArgs):
     service_request_id = DelimitedList(
-        fields.String(),
+        Text(),
         validate=validate.Length(max=mapping.MAX_REQUESTS),
         metadata={"description": "comma-separated; overrides every other filter"},
     )
-    service_code = DelimitedList(fields.String(validate=validate.OneOf(KINDS)))
+    service_code = DelimitedList(Text(validate=validate.OneOf(KINDS)))
     start_date = fields.AwareDateTime(metadata={"description": "requested at or after"})
     end_date = fields.AwareDateTime(metadata={"description": "requested at or before"})
-    status = DelimitedList(fields.String(validate=validate.OneOf(("open", "closed"))))
+    status = DelimitedList(Text(validate=validate.OneOf(("open", "closed"))))
 
     @validates_schema
     def check_range(self, data: dict[str, Any], **_: Any) -> None:

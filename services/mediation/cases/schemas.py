@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
+from services.common.input_fields import Text
 from services.common.phones import mask_phone
 from services.mediation.cases.workflow import Action, CaseStatus, DueKind
 
@@ -16,15 +17,15 @@ class _Fields(Schema):
     class Meta:
         unknown = RAISE
 
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=1000))
 
 
 class AcceptFields(_Fields):
-    risk_grade = fields.String(required=True, validate=validate.OneOf(RISK_GRADES))
+    risk_grade = Text(required=True, validate=validate.OneOf(RISK_GRADES))
 
 
 class ReassignFields(_Fields):
-    officer = fields.String(required=True, validate=validate.Length(1, 50))
+    officer = Text(required=True, validate=validate.Length(1, 50))
 
 
 class Agreement(Schema):
@@ -33,18 +34,18 @@ class Agreement(Schema):
     class Meta:
         unknown = RAISE
 
-    terms = fields.String(required=True, validate=validate.Length(1, 2000))
+    terms = Text(multiline=True, required=True, validate=validate.Length(1, 2000))
     perform_by = fields.Date(required=True)
 
 
 class RecordSessionFields(_Fields):
-    outcome = fields.String(required=True, validate=validate.OneOf(["resolved", "failed"]))
-    note = fields.String(required=True, validate=validate.Length(1, 1000))
+    outcome = Text(required=True, validate=validate.OneOf(["resolved", "failed"]))
+    note = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
     agreement = fields.Nested(Agreement, load_default=None, allow_none=True)
 
 
 class EscalateFields(_Fields):
-    desk = fields.String(required=True, validate=validate.Length(1, 50))
+    desk = Text(required=True, validate=validate.Length(1, 50))
     starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
@@ -53,19 +54,19 @@ class RescheduleFields(_Fields):
 
 
 class DeclineFields(_Fields):
-    party = fields.String(required=True, validate=validate.Length(1, 50))
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    party = Text(required=True, validate=validate.Length(1, 50))
+    reason = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
 
 
 class FollowUpFields(_Fields):
-    kind = fields.String(required=True, validate=validate.OneOf(["visit", "phone"]))
-    result = fields.String(required=True, validate=validate.OneOf(["stable", "rebounded"]))
-    note = fields.String(required=True, validate=validate.Length(1, 1000))
+    kind = Text(required=True, validate=validate.OneOf(["visit", "phone"]))
+    result = Text(required=True, validate=validate.OneOf(["stable", "rebounded"]))
+    note = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
 
 
 class ChangeRiskGradeFields(_Fields):
-    risk_grade = fields.String(required=True, validate=validate.OneOf(RISK_GRADES))
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    risk_grade = Text(required=True, validate=validate.OneOf(RISK_GRADES))
+    reason = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
 
 
 FIELDS_OF: dict[Action, type[Schema]] = {
@@ -99,17 +100,17 @@ class TransitionIn(Schema):
     class Meta:
         unknown = INCLUDE
 
-    action = fields.String(required=True, validate=validate.OneOf(STAFF_ACTIONS))
+    action = Text(required=True, validate=validate.OneOf(STAFF_ACTIONS))
 
 
 class CaseQueryArgs(Schema):
-    status = fields.String(validate=validate.OneOf([s.value for s in CaseStatus]))
-    village = fields.String()
-    owner = fields.String()
-    desk = fields.String()
+    status = Text(validate=validate.OneOf([s.value for s in CaseStatus]))
+    village = Text()
+    owner = Text()
+    desk = Text()
     due_before = fields.AwareDateTime()
     report_id = fields.UUID()
-    tracking_code = fields.String()
+    tracking_code = Text()
 
 
 class PartyOut(Schema):

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.input_fields import Text
 from services.mediation.desks.models import CALENDAR_KINDS
 
 # The longest span one slots query may cover (a month of the mediation room is ~170 slots).
@@ -38,16 +39,16 @@ class DeskOut(Schema):
 class DeskIn(StrictSchema):
     """A whole desk (PUT)."""
 
-    name = fields.String(required=True, validate=validate.Length(1, 100))
-    calendar = fields.String(required=True, validate=validate.OneOf(CALENDAR_KINDS))
+    name = Text(required=True, validate=validate.Length(1, 100))
+    calendar = Text(required=True, validate=validate.OneOf(CALENDAR_KINDS))
     weekdays = fields.List(
         fields.Integer(validate=validate.Range(1, 7)),
         load_default=list,
         validate=validate.Length(max=7),
         metadata={"description": "ISO weekdays (1 = Monday), for the weekdays calendar"},
     )
-    opens = fields.String(required=True, validate=CLOCK_TIME, metadata={"example": "09:00"})
-    closes = fields.String(required=True, validate=CLOCK_TIME, metadata={"example": "17:00"})
+    opens = Text(required=True, validate=CLOCK_TIME, metadata={"example": "09:00"})
+    closes = Text(required=True, validate=CLOCK_TIME, metadata={"example": "17:00"})
     session_minutes = fields.Integer(required=True, validate=validate.Range(1, 24 * 60))
     parallel = fields.Integer(required=True, validate=validate.Range(1, 100))
 
@@ -81,7 +82,7 @@ class SlotOut(Schema):
 class CalendarDayIn(StrictSchema):
     date = fields.Date(required=True)
     working = fields.Boolean(required=True, metadata={"description": "false: a holiday"})
-    note = fields.String(load_default="", validate=validate.Length(max=200))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=200))
 
     @validates_schema
     def _in_range(self, data: dict[str, Any], **_: Any) -> None:

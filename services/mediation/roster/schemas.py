@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.common.input_fields import Text
 from services.common.phones import ChineseMobile, mask_phone
 from services.common.staff_auth import ROLES
 
@@ -14,21 +15,19 @@ class StaffIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(validate=validate.Length(1, 50))
+    name = Text(validate=validate.Length(1, 50))
     phone = ChineseMobile()
-    roles = fields.List(
-        fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1)
-    )
-    desk = fields.String(attribute="desk_code", allow_none=True)
+    roles = fields.List(Text(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1))
+    desk = Text(attribute="desk_code", allow_none=True)
     active = fields.Boolean()
 
 
 class NewStaffIn(StaffIn):
-    id = fields.String(required=True, validate=STAFF_ID)
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+    id = Text(required=True, validate=STAFF_ID)
+    name = Text(required=True, validate=validate.Length(1, 50))
     phone = ChineseMobile(required=True)
     roles = fields.List(
-        fields.String(validate=validate.OneOf(ROLES)),
+        Text(validate=validate.OneOf(ROLES)),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -49,14 +48,14 @@ class VillageIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(validate=validate.Length(1, 100))
-    officer = fields.String(validate=validate.Length(1, 50))
+    name = Text(validate=validate.Length(1, 100))
+    officer = Text(validate=validate.Length(1, 50))
 
 
 class NewVillageIn(VillageIn):
-    code = fields.String(required=True, validate=STAFF_ID)
-    name = fields.String(required=True, validate=validate.Length(1, 100))
-    officer = fields.String(required=True, validate=validate.Length(1, 50))
+    code = Text(required=True, validate=STAFF_ID)
+    name = Text(required=True, validate=validate.Length(1, 100))
+    officer = Text(required=True, validate=validate.Length(1, 50))
 
 
 class VillageOut(Schema):

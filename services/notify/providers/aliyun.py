@@ -24,6 +24,7 @@ import httpx
 from environs import Env
 from marshmallow.validate import Length
 
+from services.common import json_input
 from services.common.clock import STATION_TZ, Clock
 from services.common.phones import mask_phone
 from services.notify.providers import fields
@@ -373,7 +374,7 @@ def _receipt(item: Mapping[str, Any]) -> Receipt:
 
 def _json_array(body: bytes) -> list[dict[str, Any]]:
     """A JSON array of objects; ValueError for anything else."""
-    items = json.loads(body)
+    items = json_input.loads(body)
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise ValueError("expected a JSON array of objects")
     return items

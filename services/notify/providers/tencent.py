@@ -21,6 +21,7 @@ import httpx
 from environs import Env
 from marshmallow.validate import Length
 
+from services.common import json_input
 from services.common.clock import Clock
 from services.common.phones import mask_phone
 from services.notify.providers import fields
@@ -294,14 +295,14 @@ class TencentProvider(HttpSmsProvider):
 
     def parse_receipts(self, body: bytes, headers: Mapping[str, str]) -> list[Receipt]:
         """Receipts from a status callback; ValueError if the body is not one."""
-        items = json.loads(body)
+        items = json_input.loads(body)
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise ValueError("a Tencent status callback is a JSON array of objects")
         return [_receipt(item) for item in items]
 
     def parse_inbound(self, body: bytes, headers: Mapping[str, str]) -> list[InboundSms]:
         """The reply of a reply callback (one JSON object); ValueError if it is not one."""
-        item = json.loads(body)
+        item = json_input.loads(body)
         items = item if isinstance(item, list) else [item]
         if not all(isinstance(i, dict) for i in items):
             raise ValueError("a Tencent reply callback is a JSON object")
