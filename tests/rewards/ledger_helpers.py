@@ -1,9 +1,13 @@
-"""Months of a test's own, so budgets of different tests never meet in the shared database."""
+"""Months of a test's own, so budgets and caps of different tests never meet in the shared
+database."""
 
 from __future__ import annotations
 
 import itertools
 import random
+from datetime import datetime
+
+from services.common.clock import STATION_TZ, FrozenClock
 
 _counter = itertools.count()
 _base = random.randrange(2100, 9000)
@@ -13,3 +17,11 @@ def fresh_month() -> str:
     """A YYYY-MM no other test in this run uses."""
     n = next(_counter)
     return f"{_base + n // 12}-{n % 12 + 1:02d}"
+
+
+def move_to_own_month(clock: FrozenClock) -> str:
+    """Move the test's clock to noon on the 15th of a month of its own; returns the month."""
+    month = fresh_month()
+    year, mon = (int(p) for p in month.split("-"))
+    clock.advance(datetime(year, mon, 15, 12, tzinfo=STATION_TZ) - clock.now())
+    return month
