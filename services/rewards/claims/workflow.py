@@ -82,7 +82,7 @@ def mermaid() -> str:
     """The table as a Mermaid state diagram (docs/rewards.md embeds it)."""
     lines = ["stateDiagram-v2", f"    [*] --> {ClaimStatus.AWAITING_VERIFICATION}"]
     for t in TRANSITIONS:
-        label = f"{t.action.value} ({t.role.value}" + (f"; {t.when})" if t.when else ")")
+        label = f"{t.action.value} by {t.role.value}" + (f" when {t.when}" if t.when else "")
         for source in (s for s in ClaimStatus if s in t.sources):  # the enum's order
             lines.append(f"    {source} --> {t.target}: {label}")
     lines.extend(f"    {status} --> [*]" for status in FINAL)
