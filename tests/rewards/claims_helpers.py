@@ -41,13 +41,18 @@ def caller(runtime: RewardsRuntime, role: str) -> Caller:
 
 
 def open_claim(
-    runtime: RewardsRuntime, *, phone: str | None = None, test: bool = False, **hazard_fields: Any
+    runtime: RewardsRuntime,
+    *,
+    phone: str | None = None,
+    test: bool = False,
+    report_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A new hazard claim by `phone` (a number of its own unless given)."""
     body = hazard(reporter={"name": "王小明", "phone": phone or fresh_number()})
-    if hazard_fields:
-        body["hazard"] = {**body["hazard"], **hazard_fields}
-    message = messages.received(OPEN_HAZARD_CLAIM, messages.report(body, test=test))
+    extra: dict[str, Any] = {"test": test}
+    if report_id is not None:
+        extra["report_id"] = report_id
+    message = messages.received(OPEN_HAZARD_CLAIM, messages.report(body, **extra))
     assert runtime.messaging.handle_once(
         OPEN_HAZARD_CLAIM,
         message,
