@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from services.common.clock import FrozenClock
 from services.common.staff_auth import ROLES
 from services.mediation.cases.access import ROLES_FOR, Endpoint
 from services.mediation.runtime import MediationRuntime
-from tests.mediation.cases_helpers import act, open_case
+from tests.mediation.cases_helpers import act, load, open_case
 from tests.mediation.client import as_role, client_for, headers
 
 GUO = ("officer-guo", "officer")
@@ -47,8 +50,6 @@ def test_an_officer_sees_his_villages_cases_and_others_do_not(
 
 
 def _report(runtime: MediationRuntime, case_id: uuid.UUID) -> str:
-    from tests.mediation.cases_helpers import load
-
     return str(load(runtime, case_id).report_id)
 
 
@@ -140,6 +141,12 @@ ENDPOINTS: list[tuple[str, str, Endpoint, dict[str, Any] | None]] = [
     ("GET", "/v1/villages", Endpoint.VILLAGES_READ, None),
     ("POST", "/v1/villages", Endpoint.VILLAGES_WRITE, {"code": "x"}),
     ("PUT", "/v1/villages/weicun-8", Endpoint.VILLAGES_WRITE, {"name": "魏村八组"}),
+    (
+        "GET",
+        "/v1/stats?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+        Endpoint.STATS_READ,
+        None,
+    ),
 ]
 
 
@@ -184,3 +191,62 @@ def test_leaders_manage_officers_and_villages(mediation: MediationRuntime) -> No
     assert sees.status_code == 200
     assert left.status_code == 200
     assert client.get("/v1/cases", headers=token).status_code == 401  # gone from the roster
+
+
+def test_stats_count_a_window_of_cases(mediation: MediationRuntime, clock: FrozenClock) -> None:
+    clock.advance(timedelta(days=3000 + secrets.randbelow(1000)))  # a window of this test's own
+    start = clock.now()
+    resolved, declined, waiting = (open_case(mediation) for _ in range(3))
+    act(mediation, resolved, "accept", risk_grade="C")
+    act(mediation, declined, "decline", party="claimant", reason="no")
+    clock.advance(timedelta(days=2))
+    act(mediation, resolved, "record_session", outcome="resolved", note="ok")
+    clock.advance(timedelta(days=1))
+    act(mediation, waiting, "take_over", by=None)  # as the sweep does (no global sweep here)
+    client = client_for(mediation)
+    window = {"from": start.isoformat(), "to": (start + timedelta(hours=1)).isoformat()}
+
+    answer: Any = client.get("/v1/stats", query_string=window, headers=as_role(mediation, "leader"))
+    reversed_window = {"from": window["to"], "to": window["from"]}
+    bad: Any = client.get(
+        "/v1/stats", query_string=reversed_window, headers=as_role(mediation, "leader")
+    )
+
+    assert answer.status_code == 200, answer.json
+    assert answer.json["cases"] == 3
+    assert answer.json["by_status"] == {
+        "resolved": 1,
+        "declined": 1,
+        "awaiting_acceptance": 1,
+    }
+    assert answer.json["resolution_rate"] == round(1 / 3, 4)
+    assert answer.json["median_days_to_resolution"] == 2.0
+    assert answer.json["deadlines_breached"] == 1
+    assert bad.status_code == 422
+
+
+def test_the_list_filters_by_each_parameter(
+    mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    waiting, escalated = open_case(mediation), open_case(mediation)
+    act(mediation, escalated, "accept", risk_grade="C")
+    act(mediation, escalated, "escalate", desk="council_hall")
+    code = load(mediation, waiting).tracking_code
+    client, leader = client_for(mediation), as_role(mediation, "leader")
+    soon = (clock.now() + timedelta(hours=25)).isoformat()
+    since = clock.now() - timedelta(seconds=1)
+
+    def ids(**query: str) -> set[str]:
+        answer: Any = client.get(
+            "/v1/cases", query_string={**query, "page_size": 100}, headers=leader
+        )
+        assert answer.status_code == 200, answer.json
+        return {row["id"] for row in answer.json if row["created_at"] >= since.isoformat()}
+
+    assert ids(tracking_code=code) == {str(waiting)}
+    assert ids(status="session_scheduled", owner="officer-guo") >= {str(escalated)}
+    assert str(waiting) not in ids(status="session_scheduled")
+    assert ids(desk="council_hall") >= {str(escalated)}
+    assert str(waiting) not in ids(desk="council_hall")
+    assert str(waiting) in ids(due_before=soon, village="weicun-3")
+    assert client.get("/v1/cases?status=lost", headers=leader).status_code == 422

@@ -25,6 +25,7 @@ class Endpoint(StrEnum):
     OFFICERS_WRITE = "officers:write"
     VILLAGES_READ = "villages:read"
     VILLAGES_WRITE = "villages:write"
+    STATS_READ = "stats:read"  # figures only, no personal data
 
 
 _CASE_STAFF = frozenset({Role.OFFICER, Role.DESK, Role.LEADER})
@@ -36,6 +37,7 @@ ROLES_FOR: dict[Endpoint, frozenset[Role]] = {
     Endpoint.OFFICERS_WRITE: frozenset({Role.LEADER}),
     Endpoint.VILLAGES_READ: _CASE_STAFF,
     Endpoint.VILLAGES_WRITE: frozenset({Role.LEADER}),
+    Endpoint.STATS_READ: _CASE_STAFF | {Role.OPS},
 }
 
 

@@ -41,16 +41,25 @@ def _breached(now: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def sweep_deadlines(runtime: MediationRuntime) -> int:
-    """Act on every breached deadline not yet acted on; returns how many were handled."""
+def sweep_deadlines(runtime: MediationRuntime, *, max_rounds: int = 50) -> int:
+    """Act on every breached deadline not yet acted on; returns how many were handled.
+
+    Works in batches; a handled case leaves the breached set (its new due date is ahead),
+    so the rounds end. `max_rounds` bounds one run; the next run goes on.
+    """
     now = runtime.clock.now()
-    with runtime.db.sessions() as session:
-        ids = list(
-            session.scalars(
-                select(Case.id).where(*_breached(now)).order_by(Case.due_at).limit(BATCH)
+    handled = 0
+    for _ in range(max_rounds):
+        with runtime.db.sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Case.id).where(*_breached(now)).order_by(Case.due_at).limit(BATCH)
+                )
             )
-        )
-    return sum(1 for case_id in ids if _handle(runtime, case_id, now))
+        handled += sum(1 for case_id in ids if _handle(runtime, case_id, now))
+        if len(ids) < BATCH:
+            break
+    return handled
 
 
 def _handle(runtime: MediationRuntime, case_id: uuid.UUID, now: datetime) -> bool:

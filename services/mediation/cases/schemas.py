@@ -84,6 +84,16 @@ FIELDS_OF: dict[Action, type[Schema]] = {
 STAFF_ACTIONS = [a.value for a in Action if a != Action.TAKE_OVER]
 
 
+def fields_by_action() -> str:
+    """Each staff action's fields, for the API document (required ones marked *)."""
+    lines = []
+    for action in STAFF_ACTIONS:
+        schema = FIELDS_OF[Action(action)]()
+        names = [f"{n}{'*' if f.required else ''}" for n, f in schema.fields.items()]
+        lines.append(f"- `{action}`: {', '.join(names)}")
+    return "\n".join(lines)
+
+
 class TransitionIn(Schema):
     """`{"action": …, …}`: the action's own fields are checked by its command."""
 
@@ -145,3 +155,20 @@ class CaseOut(CaseListItemOut):
     def _reporter(self, case: Any) -> dict[str, Any]:
         phone = case.reporter.get("phone")
         return {"name": case.reporter.get("name"), "phone": mask_phone(phone) if phone else None}
+
+
+class StatsQueryArgs(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+
+
+class StatsOut(Schema):
+    from_ = fields.AwareDateTime(attribute="from", data_key="from")
+    to = fields.AwareDateTime()
+    cases = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    sessions_by_desk = fields.Dict(keys=fields.String(), values=fields.Integer())
+    resolution_rate = fields.Float(allow_none=True)
+    rebound_rate = fields.Float(allow_none=True)
+    median_days_to_resolution = fields.Float(allow_none=True)
+    deadlines_breached = fields.Integer()

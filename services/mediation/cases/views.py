@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
+from flask_smorest import abort
 
 from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
@@ -18,14 +19,17 @@ from services.common.transitions import (
     TransitionRefused,
     idempotency_key,
 )
-from services.mediation.cases import service
+from services.mediation.cases import service, stats
 from services.mediation.cases.access import ROLES_FOR, Endpoint
 from services.mediation.cases.commands import Context
 from services.mediation.cases.schemas import (
     CaseListItemOut,
     CaseOut,
     CaseQueryArgs,
+    StatsOut,
+    StatsQueryArgs,
     TransitionIn,
+    fields_by_action,
 )
 from services.mediation.desks import service as desks
 from services.mediation.runtime import MediationRuntime
@@ -101,7 +105,11 @@ class CaseItem(MethodView):
 
 @blp.route("/<uuid:case_id>/transitions")
 class CaseTransitions(MethodView):
-    @blp.arguments(TransitionIn, example={"action": "accept", "risk_grade": "B"})
+    @blp.arguments(
+        TransitionIn,
+        example={"action": "accept", "risk_grade": "B"},
+        description="An action and its fields (* required):\n" + fields_by_action(),
+    )
     @blp.response(200, CaseOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
     @blp.alt_response(403, description="The caller's role or identity may not")
@@ -128,3 +136,19 @@ class CaseTransitions(MethodView):
                 render=CaseOut().dump,
             )
         return jsonify(answer)  # already in CaseOut's shape (stored as such for repeats)
+
+
+stats_blp = Blueprint("stats", __name__, url_prefix="/v1", description="The station's figures")
+stats_blp.before_request(guard({("stats.Stats", "GET"): Endpoint.STATS_READ}))
+
+
+@stats_blp.route("/stats")
+class Stats(MethodView):
+    @stats_blp.arguments(StatsQueryArgs, location="query")
+    @stats_blp.response(200, StatsOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Figures for the cases opened from `from` to `to` (no personal data)."""
+        if args["to"] <= args["from_"]:
+            abort(422, errors={"query": {"to": ["must be after from"]}})
+        with runtime().db.sessions() as session:
+            return stats.case_stats(session, since=args["from_"], until=args["to"])
