@@ -8,6 +8,7 @@ from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.phones import mask_phone
 from services.common.transitions import HistoryOut
+from services.common.transitions import fields_by_action as describe_fields
 from services.mediation.cases.workflow import Action, CaseStatus, DueKind
 
 RISK_GRADES = ("A", "B", "C", "D")
@@ -86,12 +87,7 @@ STAFF_ACTIONS = [a.value for a in Action if a != Action.TAKE_OVER]
 
 def fields_by_action() -> str:
     """Each staff action's fields, for the API document (required ones marked *)."""
-    lines = []
-    for action in STAFF_ACTIONS:
-        schema = FIELDS_OF[Action(action)]()
-        names = [f"{n}{'*' if f.required else ''}" for n, f in schema.fields.items()]
-        lines.append(f"- `{action}`: {', '.join(names)}")
-    return "\n".join(lines)
+    return describe_fields(FIELDS_OF, STAFF_ACTIONS)
 
 
 class TransitionIn(Schema):
