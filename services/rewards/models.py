@@ -69,3 +69,8 @@ class OutboxMessage(OutboxMixin, Base):
 
 class ProcessedMessage(ProcessedMessageMixin, Base):
     __tablename__ = "processed_messages"
+
+
+# The ledger's and the claims' tables live in their packages; importing them here puts
+# every rewards table on Base.metadata, which migrations compare against.
+from services.rewards.ledger import models as _ledger_models  # noqa: E402, F401
