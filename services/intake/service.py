@@ -48,6 +48,7 @@ STATUS_BY_EVENT: dict[str, str] = {
     TimelineEvent.CASE_DECLINED: "declined",
     TimelineEvent.REWARD_PAID: "rewarded",
     TimelineEvent.AWARD_APPROVED: "rewarded",
+    TimelineEvent.NOMINATION_HONOURED: "rewarded",
     TimelineEvent.CASE_CLOSED: "closed",
     TimelineEvent.CLAIM_CLOSED: "closed",
 }

@@ -91,6 +91,21 @@ TEMPLATES = {
             "您反映的纠纷（查询码{tracking_code}）因当事人不同意调解已终止。"
             "您可依法向法院起诉，或通过信访渠道反映。",
         ),
+        Template(
+            "nomination_step",
+            1,
+            "{award}推荐（查询码{tracking_code}）：{step}。",
+        ),
+        Template(
+            "award_paid",
+            1,
+            "您的{award}奖励{amount}元已发放（查询码{tracking_code}），请留意查收。",
+        ),
+        Template(
+            "nomination_overdue",
+            1,
+            "{award}推荐（查询码{tracking_code}）{what}已超时，请尽快处理。",
+        ),
     )
 }
 

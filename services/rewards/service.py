@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.clock import to_station_time
 from services.common.contracts import RECORD_REPORT_EVENT
 from services.common.messaging import Messaging
 from services.common.station import Station
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards.models import HazardClaim
+from services.rewards.nominations import service as nominations
+from services.rewards.nominations.commands import Context
+from services.rewards.nominations.models import Nomination
 from services.rewards.rules import RewardRules
 
 
@@ -81,31 +83,5 @@ def open_nomination(
     now: datetime,
 ) -> Nomination:
     """A brave act or good deed is nominated; it must be decided within the decision window."""
-    nomination = Nomination(
-        id=uuid.uuid4(),
-        report_id=report["report_id"],
-        tracking_code=report["tracking_code"],
-        kind=report["kind"],
-        nominee=report["nominee"],
-        nominator=report["reporter"],
-        summary=report["summary"],
-        details=report.get("details"),
-        village=report["location"]["village"],
-        act_at=report["occurred_at"],
-        status="submitted",
-        test=report["test"],
-        decide_by=now + rules.decision_window,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(nomination)
-    award = "brave-act award" if nomination.kind == "brave_act" else "good-neighbour honour"
-    _tell_intake(
-        session,
-        messaging,
-        report_id=nomination.report_id,
-        event="nomination_opened",
-        detail=f"nominated for a {award}; decision due by {to_station_time(nomination.decide_by)}",
-        now=now,
-    )
-    return nomination
+    ctx = Context(messaging=messaging, rules=rules, now=now)
+    return nominations.open_nomination(session, ctx, report=report)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from services.common.contracts import OPEN_HAZARD_CLAIM, OPEN_NOMINATION
 from services.rewards import service
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards.models import HazardClaim
+from services.rewards.nominations.models import Nomination
 from services.rewards.runtime import RewardsRuntime
 from tests import messages
 from tests.conftest import NOW
