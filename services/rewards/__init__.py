@@ -12,6 +12,7 @@ from services.common.runtime import create_service_app
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The rewards staff API (gunicorn: `services.rewards:create_app()`)."""
     from services.rewards import runtime
+    from services.rewards.nominations.views import blp as nominations
 
     return create_service_app(
         runtime.build,
@@ -19,4 +20,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao rewards",
         description="Grid red envelopes, brave-act awards and good-neighbour honours.",
+        blueprints=[
+            nominations,
+        ],
+        security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )
