@@ -187,11 +187,15 @@ def test_a_rejection_may_be_appealed_within_fifteen_days_once(
     assert late.status == 422 and "复核 was open until" in late.problems.fields["action"][0]
 
 
-def test_an_overturned_appeal_is_decided_afresh(rewards: RewardsRuntime) -> None:
+def test_an_overturned_appeal_is_decided_afresh(
+    rewards: RewardsRuntime, clock: FrozenClock
+) -> None:
     nomination_id = open_nomination(rewards)
     act(rewards, nomination_id, "review", recommend=False, reason="unclear")
     act(rewards, nomination_id, "reject", by=APPROVER, reason="unclear")
+    clock.advance(timedelta(days=10))
     act(rewards, nomination_id, "appeal", by=("officer-mo", "officer"), reason="video found")
+    clock.advance(timedelta(days=25))
 
     overturned = act(
         rewards, nomination_id, "decide_appeal", by=LEADER, outcome="overturned", reason="video"
@@ -199,6 +203,10 @@ def test_an_overturned_appeal_is_decided_afresh(rewards: RewardsRuntime) -> None
     approved = act(rewards, nomination_id, "approve", by=APPROVER, tier="outstanding")
 
     assert overturned.status == "awaiting_approval" and overturned.decided_by is None
+    assert (overturned.due_kind, overturned.due_at) == (
+        "decision",
+        clock.now() + timedelta(days=30),
+    )
     assert (approved.status, approved.amount_fen) == ("approved", 100_000)
 
 

@@ -391,7 +391,8 @@ class TransitionNomination:
             return Step(
                 TimelineEvent.APPEAL_DECIDED, "复核: the decision stands", sms="复核维持原决定"
             )
-        n.decided_by, n.decided_at = None, None  # an approver decides afresh
+        n.decided_by, n.decided_at = None, None  # an approver decides afresh, in a new window
+        n.decide_by = ctx.now + ctx.rules.decision_window
         return Step(
             TimelineEvent.APPEAL_DECIDED,
             "复核: decided afresh by an approver",

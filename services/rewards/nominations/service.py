@@ -20,6 +20,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.paging import paged
 from services.common.staff_auth import Caller
 from services.common.staff_views import fingerprint
+from services.common.transitions import FieldsRefused, Problems
 from services.rewards.nominations import access, flows
 from services.rewards.nominations.commands import (
     Context,
@@ -134,13 +135,16 @@ def create_nomination(
     session: Session, ctx: Context, *, caller: Caller, data: dict[str, Any]
 ) -> Nomination:
     """A nomination staff put forward; a brave act within a year of the act only."""
+    problems = Problems()
     if data["act_at"] > ctx.now:
-        raise DomainError("act_at is in the future", status=422)
-    if ctx.now - data["act_at"] > ctx.rules.nomination_window:
+        problems.field("act_at", "is in the future")
+    elif ctx.now - data["act_at"] > ctx.rules.nomination_window:
         days = ctx.rules.nomination_window.days
-        raise DomainError(f"act_at: nominated within {days} days of the act only", status=422)
+        problems.field("act_at", f"a nomination is made within {days} days of the act")
     if not access.may_see_village(caller, data["village"]):
-        raise DomainError(f"village {data['village']!r} is not one of yours", status=422)
+        problems.field("village", f"{data['village']!r} is not one of your villages")
+    if problems:
+        raise FieldsRefused(problems)
     nominator = dict(data["nominator"])
     nomination = Nomination(
         id=uuid.uuid4(),

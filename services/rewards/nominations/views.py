@@ -12,7 +12,7 @@ from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
 from services.common.staff_auth import Caller
 from services.common.staff_views import IDEMPOTENCY_KEY_DOC, idempotency_key, role_guard
-from services.common.transitions import TransitionRefused
+from services.common.transitions import FieldsRefused, TransitionRefused
 from services.rewards.nominations import service
 from services.rewards.nominations.access import ROLES_FOR, Endpoint
 from services.rewards.nominations.commands import Context
@@ -66,7 +66,8 @@ blp.before_request(
 
 
 @blp.errorhandler(TransitionRefused)
-def _refused(error: TransitionRefused) -> tuple[Response, int]:
+@blp.errorhandler(FieldsRefused)
+def _refused(error: TransitionRefused | FieldsRefused) -> tuple[Response, int]:
     return jsonify(error.body()), error.status
 
 
