@@ -44,6 +44,7 @@ def migrate(only: str | None) -> None:
 def _register_subcommands() -> None:
     from services.cli.agency import agency
     from services.cli.demo import demo
+    from services.cli.payouts import budget, payouts
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
@@ -53,6 +54,8 @@ def _register_subcommands() -> None:
     main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
+    main.add_command(payouts)
+    main.add_command(budget)
     main.add_command(run)
 
 

@@ -97,7 +97,10 @@ class TimelineEvent(StrEnum):
     # rewards
     HAZARD_CLAIM_OPENED = "hazard_claim_opened"
     NOMINATION_OPENED = "nomination_opened"
-    CLAIM_VERIFIED = "claim_verified"
+    CLAIM_VERIFIED = "claim_verified"  # approved, or waiting for the leader (over a limit)
+    CLAIM_APPROVED = "claim_approved"  # by the leader, over a limit
+    CLAIM_REJECTED = "claim_rejected"  # not confirmed, or the leader said no
+    CLAIM_DUPLICATE = "claim_duplicate"  # an earlier report of the hazard has the envelope
     NOMINATION_UNDER_REVIEW = "nomination_under_review"
     REWARD_PAID = "reward_paid"
     AWARD_APPROVED = "award_approved"

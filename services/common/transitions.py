@@ -1,16 +1,26 @@
-"""What every staff workflow answers when a step may not be taken (the staff contract).
-
-A command gathers every problem of a request before refusing it: the status (409), the
-caller's role or identity (403), the fields (422). `TransitionRefused.body()` is the
-contract's JSON for each.
-"""
+"""What every service's transition commands share: the problems of one request, the refusal
+that answers 409 / 403 / 422 in the staff contract's shapes, and small field helpers."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import request
+from flask_smorest import abort
+from marshmallow import Schema, fields
+
 from services.common.errors import DomainError
+
+MAX_KEY_LENGTH = 255
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "description": "Repeat a step safely: the same key and body answer the first step again.",
+}
 
 
 @dataclass
@@ -23,15 +33,6 @@ class Problems:
 
     def field(self, name: str, message: str) -> None:
         self.fields.setdefault(name, []).append(message)
-
-    def add_messages(self, messages: Any, prefix: str = "") -> None:
-        """marshmallow's (nested) messages, as `{"nominee.phone": [...]}`."""
-        if isinstance(messages, list):
-            for message in messages:
-                self.field(prefix or "_schema", str(message))
-            return
-        for key, value in messages.items():
-            self.add_messages(value, f"{prefix}.{key}" if prefix else str(key))
 
     def __bool__(self) -> bool:
         return bool(self.state or self.access or self.fields)
@@ -81,3 +82,56 @@ class TransitionRefused(DomainError):
         if self.status == 403:
             return {"code": 403, "status": "Forbidden", "message": self.message}
         return unprocessable(self.problems.fields)
+
+
+def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as `{"agreement.terms": [...]}`."""
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        flat.update(flat_messages(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """An action's fields as JSON for a history row (dates and ids as strings)."""
+    out: dict[str, Any] = json.loads(json.dumps(data, default=_as_text))
+    return out
+
+
+def _as_text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """A digest of a request body, to tell a repeat from a different request under one key."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_key() -> str | None:
+    """The request's `Idempotency-Key`, if any; a 400 if it is empty or too long."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        abort(400, message=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    return key
+
+
+class HistoryOut(Schema):
+    """One step of a thing's history: `{at, by, action, from, to, note, detail}`."""
+
+    at = fields.AwareDateTime()
+    by = fields.String()
+    action = fields.String()
+    from_ = fields.String(attribute="from_status", data_key="from")
+    to = fields.String(attribute="to_status")
+    note = fields.String()
+    detail = fields.Dict()
+
+
+class IllegalTransitionOut(Schema):
+    code = fields.String()
+    status = fields.String()
+    action = fields.String()
+    allowed = fields.List(fields.String())
+    errors = fields.Dict()

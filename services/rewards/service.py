@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.contracts import RECORD_REPORT_EVENT
 from services.common.messaging import Messaging
 from services.common.station import Station
-from services.rewards.models import HazardClaim
+from services.rewards import flows
+from services.rewards.claims.models import HazardClaim
+from services.rewards.claims.workflow import ClaimStatus
+from services.rewards.ledger.service import month_of
 from services.rewards.nominations import service as nominations
 from services.rewards.nominations.commands import Context
 from services.rewards.nominations.models import Nomination
@@ -19,7 +21,7 @@ from services.rewards.rules import RewardRules
 
 
 def seed_station(session: Session, station: Station) -> int:
-    """Rewards keeps no station data yet (budgets come with the ledger)."""
+    """Rewards keeps no station data (a month's budget is granted in the ledger)."""
     return 0
 
 
@@ -32,11 +34,7 @@ def _tell_intake(
     detail: str,
     now: datetime,
 ) -> None:
-    messaging.publish(
-        session,
-        RECORD_REPORT_EVENT,
-        {"report_id": report_id, "event": event, "service": "rewards", "at": now, "detail": detail},
-    )
+    flows.tell_partner(session, messaging, report_id=report_id, event=event, detail=detail, now=now)
 
 
 def open_hazard_claim(
@@ -49,6 +47,7 @@ def open_hazard_claim(
         report_id=report["report_id"],
         tracking_code=report["tracking_code"],
         reporter_phone=report["reporter"]["phone"],
+        reporter_name=report["reporter"].get("name"),
         village=location["village"],
         address=location.get("address"),
         lat=location.get("lat"),
@@ -56,8 +55,9 @@ def open_hazard_claim(
         category=report["hazard"]["category"],
         severity=report["hazard"]["severity"],
         summary=report["summary"],
-        status="awaiting_verification",
+        status=ClaimStatus.AWAITING_VERIFICATION,
         test=report["test"],
+        period=month_of(now),
         reported_at=report["occurred_at"],
         created_at=now,
         updated_at=now,

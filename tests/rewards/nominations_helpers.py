@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.common.contracts import OPEN_NOMINATION
+from services.common.contracts import OPEN_NOMINATION, RECORD_REPORT_EVENT
 from services.common.staff_auth import (
     Caller,
     Role,
@@ -26,6 +26,7 @@ from services.rewards.nominations.models import Nomination
 from services.rewards.runtime import RewardsRuntime
 from tests import messages
 from tests.factories import fresh_number, nomination
+from tests.outbox import outbox_where
 
 # One staff member of the demo station for each role.
 STAFF_OF_ROLE = {
@@ -122,6 +123,15 @@ def approved_brave_act(runtime: RewardsRuntime, tier: str = "merit") -> uuid.UUI
     act(runtime, nomination_id, "skip_notice", reason="the actor fears reprisal")
     act(runtime, nomination_id, "approve", by=APPROVER)
     return nomination_id
+
+
+def partner_events(runtime: RewardsRuntime, report_id: uuid.UUID | None) -> list[str]:
+    """The timeline events rewards sent intake about a report (SMS carry the id too)."""
+    return [
+        str(message["event"])
+        for task, message in outbox_where(runtime, "report_id", equals=str(report_id))
+        if task == RECORD_REPORT_EVENT.task
+    ]
 
 
 def client_for(runtime: RewardsRuntime) -> FlaskClient:

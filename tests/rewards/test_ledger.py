@@ -18,23 +18,8 @@ from services.rewards.ledger import payouts, service
 from services.rewards.ledger.models import LedgerEntry, Payout, PayoutStatus
 from services.rewards.runtime import RewardsRuntime
 from tests.conftest import NOW
-from tests.rewards.ledger_helpers import fresh_month
+from tests.rewards.ledger_helpers import fresh_month, pay
 from tests.rewards.races import race
-
-
-def pay(rewards: RewardsRuntime, subject_id: str, *, amount_fen: int = 1000, period: str) -> Payout:
-    with rewards.db.transaction() as session:
-        return rewards.payouts.pay(
-            session,
-            subject_kind="claim",
-            subject_id=subject_id,
-            recipient_name="王小明",
-            recipient_phone="+8613700137003",
-            amount_fen=amount_fen,
-            by="finance-zhou",
-            now=NOW,
-            period=period,
-        )
 
 
 def test_budget_left_is_grants_minus_payouts_with_corrections(rewards: RewardsRuntime) -> None:

@@ -10,7 +10,7 @@ from services.rewards.nominations.scheduled import sweep_nominations
 from services.rewards.runtime import RewardsRuntime
 from services.rewards.scheduled import SCHEDULE, SWEEP_NOMINATIONS
 from tests.outbox import outbox_where
-from tests.rewards.nominations_helpers import APPROVER, act, load, open_nomination
+from tests.rewards.nominations_helpers import APPROVER, act, load, open_nomination, partner_events
 
 LEADER_PHONE = "13951900001"  # leader-cheng of the demo station
 
@@ -40,9 +40,7 @@ def test_an_overdue_decision_tells_the_leader_once(
     nomination = load(rewards, nomination_id)
     assert [h.action for h in nomination.history] == ["nominate", "deadline_breached"]
     assert nomination.status == "submitted"
-    events = [
-        m["event"] for _, m in outbox_where(rewards, "report_id", equals=str(nomination.report_id))
-    ]
+    events = partner_events(rewards, nomination.report_id)
     assert events[-1] == "deadline_breached"
 
 

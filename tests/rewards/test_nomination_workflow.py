@@ -24,6 +24,7 @@ from tests.rewards.nominations_helpers import (
     approved_brave_act,
     load,
     open_nomination,
+    partner_events,
 )
 
 
@@ -91,7 +92,7 @@ def test_a_brave_act_goes_through_notice_and_objection_to_approval_and_is_paid(
     assert (entry.subject_kind, entry.amount_fen) == ("award", 50_000)
 
     # One event per step (the frozen clock gives several steps one instant: no order here).
-    events = [m["event"] for _, m in outbox_where(rewards, "report_id", equals=str(paid.report_id))]
+    events = partner_events(rewards, paid.report_id)
     assert sorted(events) == sorted(
         [
             "nomination_opened",
@@ -109,7 +110,7 @@ def test_a_brave_act_goes_through_notice_and_objection_to_approval_and_is_paid(
         sms_to(rewards, paid.nominator["phone"]),
     )
     [award] = [m for m in nominee if m["template"] == "award_paid"]
-    assert award["params"]["amount"] == "500.00"  # type: ignore[index]
+    assert award["params"]["amount"] == "500"  # type: ignore[index]
     assert all("amount" not in m["params"] for m in nominator)  # type: ignore[operator]
     steps = [m["params"]["step"] for m in nominee if m["template"] == "nomination_step"]  # type: ignore[index]
     assert len(steps) == 5  # opened, reviewed, noticed, notice over, approved (+ award_paid)
@@ -246,5 +247,5 @@ def test_a_nomination_more_than_a_year_after_the_act_is_refused_at_once(
     late = load(rewards, nomination_id)
 
     assert (late.status, late.decided_by, late.due_kind) == ("rejected", "system", "appeal_window")
-    events = [m["event"] for _, m in outbox_where(rewards, "report_id", equals=str(late.report_id))]
+    events = partner_events(rewards, late.report_id)
     assert sorted(events) == ["nomination_opened", "nomination_rejected"]

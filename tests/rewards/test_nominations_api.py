@@ -11,7 +11,7 @@ import pytest
 from services.common.clock import FrozenClock
 from services.common.staff_auth import ROLES, StaffMember, StationDirectory
 from services.common.station import load_station
-from services.rewards.nominations.access import ROLES_FOR, Endpoint
+from services.rewards.access import ROLES_FOR, Endpoint
 from services.rewards.runtime import RewardsRuntime
 from tests.factories import fresh_number
 from tests.rewards.nominations_helpers import (

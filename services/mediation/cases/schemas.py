@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.phones import mask_phone
+from services.common.transitions import HistoryOut
 from services.mediation.cases.workflow import Action, CaseStatus, DueKind
 
 RISK_GRADES = ("A", "B", "C", "D")
@@ -117,16 +118,6 @@ class SessionOut(Schema):
     cancelled = fields.Function(lambda s: s.cancelled_at is not None)
 
 
-class HistoryOut(Schema):
-    at = fields.AwareDateTime()
-    by = fields.String()
-    action = fields.String()
-    from_ = fields.String(attribute="from_status", data_key="from")
-    to = fields.String(attribute="to_status")
-    note = fields.String()
-    detail = fields.Dict()
-
-
 class CaseListItemOut(Schema):
     id = fields.UUID()
     report_id = fields.UUID()
@@ -154,14 +145,6 @@ class CaseOut(CaseListItemOut):
     def _reporter(self, case: Any) -> dict[str, Any]:
         phone = case.reporter.get("phone")
         return {"name": case.reporter.get("name"), "phone": mask_phone(phone) if phone else None}
-
-
-class IllegalTransitionOut(Schema):
-    code = fields.String()
-    status = fields.String()
-    action = fields.String()
-    allowed = fields.List(fields.String())
-    errors = fields.Dict()
 
 
 class StatsQueryArgs(Schema):

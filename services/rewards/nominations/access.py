@@ -1,4 +1,4 @@
-"""Who sees which nomination, and which roles may call which endpoint: one access table.
+"""Who sees which nomination (which roles reach which endpoint is `rewards/access.py`).
 
 Personal data is needed-to-know: an officer sees the nominations of his villages; the
 reviewers, approvers, finance and leaders all of them. A nomination a caller may not see
@@ -8,32 +8,12 @@ workflow's transition table (`workflow.py`).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import ColumnElement, false, true
 
 from services.common.staff_auth import Caller, Role
 from services.rewards.nominations.models import Nomination
 
-
-class Endpoint(StrEnum):
-    NOMINATIONS_READ = "nominations:read"
-    NOMINATIONS_CREATE = "nominations:create"  # staff nominate (a resident at the counter)
-    NOMINATIONS_TRANSITION = "nominations:transition"  # then the transition table decides
-    HONOURS_READ = "honours:read"  # the year's roll of good neighbours
-
-
-_NOMINATION_STAFF = frozenset(
-    {Role.OFFICER, Role.LEADER, Role.REVIEWER, Role.APPROVER, Role.FINANCE}
-)
 _SEE_ALL = frozenset({Role.LEADER, Role.REVIEWER, Role.APPROVER, Role.FINANCE})
-
-ROLES_FOR: dict[Endpoint, frozenset[Role]] = {
-    Endpoint.NOMINATIONS_READ: _NOMINATION_STAFF,
-    Endpoint.NOMINATIONS_CREATE: frozenset({Role.OFFICER, Role.LEADER, Role.REVIEWER}),
-    Endpoint.NOMINATIONS_TRANSITION: _NOMINATION_STAFF,
-    Endpoint.HONOURS_READ: _NOMINATION_STAFF,
-}
 
 
 def visible_to(caller: Caller) -> ColumnElement[bool]:

@@ -23,7 +23,8 @@ from services.common.contracts import TimelineEvent
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.staff_auth import Caller
-from services.common.transitions import Problems, TransitionRefused
+from services.common.transitions import Problems, TransitionRefused, flat_messages, jsonable
+from services.rewards.flows import cny
 from services.rewards.ledger import service as ledger
 from services.rewards.ledger.models import SubjectKind
 from services.rewards.nominations import access, flows
@@ -176,7 +177,9 @@ class TransitionNomination:
             try:
                 self.data = FIELDS_OF[action]().load(self.raw)
             except ValidationError as error:
-                problems.add_messages(error.messages)
+                for name, messages in flat_messages(error.messages).items():
+                    for message in messages:
+                        problems.field(name, message)
             if not problems and rows:
                 self._check_fields(ctx, nomination, action, problems)
                 self.transition = self._pick(action, rows)
@@ -256,7 +259,7 @@ class TransitionNomination:
             action=transition.action.value,
             before=before.value,
             note=note,
-            detail=_jsonable({k: v for k, v in self.data.items() if k not in ("note", "reason")}),
+            detail=jsonable({k: v for k, v in self.data.items() if k not in ("note", "reason")}),
         )
         session.flush()
         flows.tell_partner(
@@ -420,7 +423,7 @@ class TransitionNomination:
             key=key,
             recipient=str(n.nominee["phone"]),
             template="award_paid",
-            params={"amount": f"{n.amount_fen / 100:.2f}"},
+            params={"amount": cny(n.amount_fen)},
         )
         flows.tell_people(
             session,
@@ -440,8 +443,3 @@ class TransitionNomination:
 def _who(rows: list[Transition]) -> str:
     names = {"reviewer_id": "not the reviewer", "decided_by": "not who decided"}
     return ", ".join(dict.fromkeys(names[t.not_by] for t in rows if t.not_by))
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    """An action's fields as JSON for the history row (dates as ISO strings)."""
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS, TimelineEvent
+from services.common.contracts import TimelineEvent
 from services.common.messaging import Messaging
 from services.common.station import Station
+from services.rewards import flows as rewards_flows
 from services.rewards.nominations.models import Nomination
 
 AWARD_WORDS = {"brave_act": "见义勇为", "good_deed": "魏村好人"}
@@ -31,19 +32,10 @@ def tell_partner(
     now: datetime,
 ) -> None:
     """Add a step to the report's timeline at intake (staff nominations have no report)."""
-    if nomination.report_id is None:
-        return
-    messaging.publish(
-        session,
-        RECORD_REPORT_EVENT,
-        {
-            "report_id": nomination.report_id,
-            "event": event.value,
-            "service": "rewards",
-            "at": now,
-            "detail": detail[:500],
-        },
-    )
+    if nomination.report_id is not None:
+        rewards_flows.tell_partner(
+            session, messaging, report_id=nomination.report_id, event=event, detail=detail, now=now
+        )
 
 
 def send_sms(
@@ -58,24 +50,20 @@ def send_sms(
     urgent: bool = False,
 ) -> None:
     """Ask notify for one SMS about `nomination`; `key` makes it happen at most once."""
-    if not recipient:
-        return
-    messaging.publish(
+    rewards_flows.send_sms(
         session,
-        SEND_SMS,
-        {
-            "idempotency_key": f"{key}:{recipient}",
-            "recipient": recipient,
-            "template": template,
-            "params": {
-                "tracking_code": nomination.tracking_code,
-                "award": AWARD_WORDS[nomination.kind],
-                **params,
-            },
-            "priority": "urgent" if urgent else "normal",
-            "report_id": None,
-            "test": nomination.test,
+        messaging,
+        key=key,
+        recipient=recipient,
+        template=template,
+        params={
+            "tracking_code": nomination.tracking_code,
+            "award": AWARD_WORDS[nomination.kind],
+            **params,
         },
+        report_id=nomination.report_id,
+        test=nomination.test,
+        urgent=urgent,
     )
 
 

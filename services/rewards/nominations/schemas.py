@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.phones import ChineseMobile, mask_phone
+from services.common.transitions import HistoryOut
 from services.rewards.nominations.workflow import Action, DueKind, Kind, NominationStatus
 
 RELATIONS = ("actor", "witness", "agency")  # who may nominate a brave act
@@ -123,15 +124,6 @@ def _person(person: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"name": person.get("name"), "phone": mask_phone(phone) if phone else None, **extra}
 
 
-class HistoryOut(Schema):
-    at = fields.AwareDateTime()
-    by = fields.String()
-    action = fields.String()
-    from_ = fields.String(attribute="from_status", data_key="from", allow_none=True)
-    to = fields.String(attribute="to_status")
-    note = fields.String()
-
-
 class ObjectionOut(Schema):
     id = fields.Integer()
     text = fields.String()
@@ -193,10 +185,3 @@ class HonourOut(Schema):
 class HonoursOut(Schema):
     year = fields.Integer()
     honours = fields.List(fields.Nested(HonourOut))
-
-
-class IllegalTransitionOut(Schema):
-    code = fields.String()
-    status = fields.String()
-    action = fields.String()
-    allowed = fields.List(fields.String())

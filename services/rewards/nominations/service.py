@@ -19,8 +19,7 @@ from services.common.contracts import TimelineEvent
 from services.common.errors import DomainError, NotFound
 from services.common.paging import paged
 from services.common.staff_auth import Caller
-from services.common.staff_views import fingerprint
-from services.common.transitions import FieldsRefused, Problems
+from services.common.transitions import FieldsRefused, Problems, fingerprint
 from services.rewards.nominations import access, flows
 from services.rewards.nominations.commands import (
     Context,

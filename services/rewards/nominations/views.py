@@ -5,21 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, g, jsonify
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 
 from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
-from services.common.staff_auth import Caller
-from services.common.staff_views import IDEMPOTENCY_KEY_DOC, idempotency_key, role_guard
-from services.common.transitions import FieldsRefused, TransitionRefused
+from services.common.transitions import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    FieldsRefused,
+    IllegalTransitionOut,
+    TransitionRefused,
+    idempotency_key,
+)
+from services.rewards.access import Endpoint, caller, guard
 from services.rewards.nominations import service
-from services.rewards.nominations.access import ROLES_FOR, Endpoint
 from services.rewards.nominations.commands import Context
 from services.rewards.nominations.schemas import (
     HonoursOut,
     HonoursQueryArgs,
-    IllegalTransitionOut,
     NominationIn,
     NominationListItemOut,
     NominationOut,
@@ -46,21 +49,15 @@ def context() -> Context:
     return Context(messaging=rt.messaging, rules=rt.rules, now=rt.clock.now())
 
 
-def caller() -> Caller:
-    found: Caller = g.staff
-    return found
-
-
 blp.before_request(
-    role_guard(
+    guard(
         {
             ("nominations.Nominations", "GET"): Endpoint.NOMINATIONS_READ,
             ("nominations.Nominations", "POST"): Endpoint.NOMINATIONS_CREATE,
             ("nominations.NominationItem", "GET"): Endpoint.NOMINATIONS_READ,
             ("nominations.NominationTransitions", "POST"): Endpoint.NOMINATIONS_TRANSITION,
             ("nominations.Honours", "GET"): Endpoint.HONOURS_READ,
-        },
-        ROLES_FOR,
+        }
     )
 )
 
@@ -121,7 +118,7 @@ class NominationTransitions(MethodView):
     @blp.response(200, NominationOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
     @blp.alt_response(403, description="The caller's role or identity may not")
-    @blp.doc(parameters=[IDEMPOTENCY_KEY_DOC])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def post(self, data: dict[str, Any], nomination_id: uuid.UUID) -> Any:
         """Take one step of the workflow: `{"action": …, …its fields}`."""
         who = caller()

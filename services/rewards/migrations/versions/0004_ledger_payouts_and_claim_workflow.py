@@ -1,4 +1,4 @@
-"""ledger and payouts
+"""ledger, payouts and the claim workflow
 
 Revision ID: 0004
 Revises: 0002
@@ -6,6 +6,7 @@ Create Date: 2026-12-01 19:40:00.000000
 
 The ledger is append-only: the database itself refuses UPDATE and DELETE on
 ledger_entries (a trigger on PostgreSQL and on SQLite), so no code path can rewrite it.
+Data: a claim already open counts against the month (station time) it came in.
 """
 from typing import Sequence, Union
 
@@ -66,6 +67,64 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_payouts_ordered_at'), ['ordered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payouts_status'), ['status'], unique=False)
 
+    op.create_table('claim_history',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('claim_id', sa.Uuid(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('by', sa.String(length=50), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('from_status', sa.String(length=30), nullable=False),
+    sa.Column('to_status', sa.String(length=30), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['hazard_claims.id'], name=op.f('fk_claim_history_claim_id_hazard_claims')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_history'))
+    )
+    with op.batch_alter_table('claim_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_claim_history_claim_id'), ['claim_id'], unique=False)
+
+    op.create_table('claim_transition_keys',
+    sa.Column('claim_id', sa.Uuid(), nullable=False),
+    sa.Column('staff_id', sa.String(length=50), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('answer', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['hazard_claims.id'], name=op.f('fk_claim_transition_keys_claim_id_hazard_claims')),
+    sa.PrimaryKeyConstraint('claim_id', 'staff_id', 'key', name=op.f('pk_claim_transition_keys'))
+    )
+    op.create_table('reporter_months',
+    sa.Column('reporter_phone', sa.String(length=20), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('envelopes', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('reporter_phone', 'period', name=op.f('pk_reporter_months'))
+    )
+    op.create_table('envelope_months',
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('reserved_fen', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('period', name=op.f('pk_envelope_months'))
+    )
+    with op.batch_alter_table('hazard_claims', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reporter_name', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('period', sa.String(length=7), nullable=True))
+        batch_op.add_column(sa.Column('verified_severity', sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column('amount_fen', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('over_limits', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('duplicate_of', sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column('payout_id', sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_hazard_claims_duplicate_of_hazard_claims'), 'hazard_claims', ['duplicate_of'], ['id'])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE hazard_claims SET period = "
+            "to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+        )
+    else:
+        op.execute("UPDATE hazard_claims SET period = strftime('%Y-%m', created_at, '+8 hours')")
+    with op.batch_alter_table('hazard_claims', schema=None) as batch_op:
+        batch_op.alter_column('period', existing_type=sa.String(length=7), nullable=False)
+        batch_op.create_index(batch_op.f('ix_hazard_claims_period'), ['period'], unique=False)
+
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION ledger_entries_append_only() RETURNS trigger "
@@ -98,6 +157,17 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER ledger_entries_no_update")
         op.execute("DROP TRIGGER ledger_entries_no_delete")
+    with op.batch_alter_table('hazard_claims', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hazard_claims_period'))
+        batch_op.drop_constraint(batch_op.f('fk_hazard_claims_duplicate_of_hazard_claims'), type_='foreignkey')
+        for column in ('payout_id', 'duplicate_of', 'over_limits', 'amount_fen', 'verified_severity', 'period', 'reporter_name'):
+            batch_op.drop_column(column)
+    op.drop_table('envelope_months')
+    op.drop_table('reporter_months')
+    op.drop_table('claim_transition_keys')
+    with op.batch_alter_table('claim_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_claim_history_claim_id'))
+    op.drop_table('claim_history')
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payouts_status'))
         batch_op.drop_index(batch_op.f('ix_payouts_ordered_at'))
