@@ -95,7 +95,12 @@ def act(
 ) -> Nomination:
     """Take one step as `by` (staff id and role, or a caller); None is the deadline sweep."""
     who = caller(runtime, *by) if isinstance(by, tuple) else by
-    ctx = Context(messaging=runtime.messaging, rules=runtime.rules, now=runtime.clock.now())
+    ctx = Context(
+        messaging=runtime.messaging,
+        rules=runtime.rules,
+        now=runtime.clock.now(),
+        payouts=runtime.payouts,
+    )
     with runtime.messaging.transaction() as session:
         command = TransitionNomination(
             nomination_id=nomination_id, caller=who, action=action, fields=fields

@@ -12,6 +12,7 @@ from services.common.staff_auth import Caller, Role
 from services.common.transitions import TransitionRefused
 from services.rewards.ledger.models import LedgerEntry, Payout
 from services.rewards.nominations.commands import allowed_actions
+from services.rewards.nominations.models import Nomination
 from services.rewards.nominations.scheduled import sweep_nominations
 from services.rewards.runtime import RewardsRuntime
 from tests.outbox import outbox_where
@@ -130,6 +131,23 @@ def test_paying_twice_is_refused_and_pays_once(rewards: RewardsRuntime) -> None:
     with rewards.db.sessions() as session:
         payouts = session.scalars(select(Payout).where(Payout.subject_id == str(nomination_id)))
         assert [p.amount_fen for p in payouts] == [20_000]
+
+
+def test_a_test_nomination_is_marked_paid_and_no_money_moves(rewards: RewardsRuntime) -> None:
+    nomination_id = approved_brave_act(rewards)
+    with rewards.db.transaction() as session:
+        found = session.get(Nomination, nomination_id)
+        assert found is not None
+        found.test = True  # as if sent with a partner's test key
+
+    paid = act(rewards, nomination_id, "pay", by=FINANCE)
+
+    assert paid.status == "paid" and "no money" in paid.history[-1].note
+    with rewards.db.sessions() as session:
+        assert (
+            session.scalars(select(Payout).where(Payout.subject_id == str(nomination_id))).all()
+            == []
+        )
 
 
 def test_the_reviewer_may_not_approve_what_they_reviewed(rewards: RewardsRuntime) -> None:

@@ -46,7 +46,7 @@ def runtime() -> RewardsRuntime:
 
 def context() -> Context:
     rt = runtime()
-    return Context(messaging=rt.messaging, rules=rt.rules, now=rt.clock.now())
+    return Context(messaging=rt.messaging, rules=rt.rules, now=rt.clock.now(), payouts=rt.payouts)
 
 
 blp.before_request(
