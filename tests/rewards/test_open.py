@@ -98,7 +98,9 @@ def test_a_good_deed_is_nominated_for_the_honour(rewards: RewardsRuntime) -> Non
     assert "good-neighbour honour" in event["detail"]
     [sms] = [
         m
-        for t, m in outbox_where(rewards, "report_id", equals=str(message["report_id"]))
+        for t, m in outbox_where(
+            rewards, "params", "tracking_code", equals=message["tracking_code"]
+        )
         if t == "notify.send_sms"
     ]
     assert sms["recipient"] == "+8613500135006"  # the nominee; intake acknowledges the reporter

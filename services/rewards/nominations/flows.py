@@ -61,7 +61,7 @@ def send_sms(
             "award": AWARD_WORDS[nomination.kind],
             **params,
         },
-        report_id=nomination.report_id,
+        report_id=None,  # the partner's timeline has each step already, not each SMS
         test=nomination.test,
         urgent=urgent,
     )
