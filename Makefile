@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench chaos install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Faults proven, not assumed: kills, restarts and outages under load, then a history check.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos --docs docs/reliability.md
 
 clean:
 	rm -rf var $(VENV)

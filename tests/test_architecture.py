@@ -157,5 +157,19 @@ def test_recorded_sms_are_sent_from_a_queue_of_their_own() -> None:
     from services.notify.delivery import DELIVER_SMS
 
     assert queue_of(DELIVER_SMS.task) == "notify_deliver" != queue_of("notify.send_sms")
-    assert worker_queues("notify") == ["notify", "notify_deliver"]
-    assert worker_queues("intake") == ["intake"]
+    assert worker_queues("notify") == ["notify", "notify_deliver", "notify_periodic"]
+    assert worker_queues("intake") == ["intake", "intake_periodic"]
+
+
+def test_periodic_tasks_go_to_a_queue_their_service_alone_consumes() -> None:
+    """A backlog of messages never holds back a relay, a deadline scan or a retry."""
+    from services.beat import beat_schedule
+    from services.common.celery_app import periodic_queue, queue_of, worker_queues
+
+    for name, entry in beat_schedule(1.0).items():
+        service = entry["task"].split(".", 1)[0]
+        queue = entry["options"]["queue"]
+        assert queue == periodic_queue(service) == f"{service}_periodic", name
+        assert queue in worker_queues(service), name
+        assert queue != queue_of(entry["task"]), name  # not behind the service's messages
+        assert all(queue not in worker_queues(other) for other in SERVICES if other != service)

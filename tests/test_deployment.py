@@ -24,7 +24,6 @@ from services.cli.run import DEFAULT_PORTS, plan
 from services.common.celery_app import queue_of, worker_queues
 from services.common.config import SERVICES
 from services.common.contracts import ALL_CONTRACTS
-from services.common.scheduling import relay_task_name
 from services.notify.delivery import DELIVER_SMS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,11 +131,13 @@ def consumed_queues(argvs: list[list[str]]) -> set[str]:
 
 
 def routed_queues() -> set[str]:
-    """Every queue a message can be sent to: contracts, outbox relays and notify's delivery."""
+    """Every queue a message can be sent to: contracts, notify's delivery, periodic tasks."""
+    from services.beat import beat_schedule  # beat sets up its process when imported
+
     tasks = {contract.task for contract in ALL_CONTRACTS}
-    tasks |= {relay_task_name(service) for service in SERVICES}
     tasks.add(DELIVER_SMS.task)
-    return {queue_of(task) for task in tasks}
+    periodic = {entry["options"]["queue"] for entry in beat_schedule(1.0).values()}
+    return {queue_of(task) for task in tasks} | periodic
 
 
 # --- finding code without importing it ----------------------------------------------------
@@ -251,6 +252,11 @@ def test_every_routed_queue_has_a_compose_worker() -> None:
     assert not missing, f"no worker in docker-compose.yml consumes {sorted(missing)}"
 
 
+def test_every_service_has_a_periodic_queue_its_compose_worker_consumes() -> None:
+    for service in SERVICES:
+        assert f"{service}_periodic" in consumed_queues(commands_of(f"{service}-worker"))
+
+
 def test_every_routed_queue_has_a_make_run_worker() -> None:
     missing = routed_queues() - consumed_queues([process.argv for process in plan()])
     assert not missing, f"no worker in services.cli.run.plan() consumes {sorted(missing)}"
@@ -306,3 +312,39 @@ def test_dockerfile_sets_unbuffered_output_and_no_secrets() -> None:
     assert variables.get("PYTHONUNBUFFERED") == "1", "log lines would arrive late"
     secrets = [name for name in variables if re.search(r"PASSWORD|SECRET|TOKEN|_KEY", name)]
     assert not secrets, f"the image carries default secrets: {secrets}"
+
+
+# --- restarts, stopping and logging (decision record 0013) ---------------------------------
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as `15s`, `1m30s`."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"not a duration: {duration}"
+    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(number) * unit[u] for number, u in parts)
+
+
+@pytest.mark.parametrize("container", sorted(compose_services()))
+def test_every_container_is_restarted_when_its_process_dies(container: str) -> None:
+    policy = compose_services()[container].get("restart", "no")
+    # Docker waits longer before each restart (doubling from 0.1 s), as `fengqiao run` does.
+    assert policy in {"always", "unless-stopped"} or policy.startswith("on-failure"), container
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_api_container_has_time_to_finish_its_requests(service: str) -> None:
+    container = compose_services()[f"{service}-api"]
+    gunicorn = next(argv for argv in commands_of(f"{service}-api") if argv[0] == "gunicorn")
+    graceful = float(option_values(gunicorn, "--graceful-timeout")[0])
+    # Docker's default is 10 s: exactly gunicorn's grace, so a request could be cut off.
+    assert seconds(container["stop_grace_period"]) > graceful
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_api_logs_through_the_masking_config(service: str) -> None:
+    api = next(process for process in plan() if process.name == f"{service}-api")
+    compose = next(argv for argv in commands_of(f"{service}-api") if argv[0] == "gunicorn")
+    for argv in (api.argv, compose):
+        assert option_values(argv, "--config", "-c") == ["python:services.common.gunicorn_config"]
+    assert is_importable("services.common.gunicorn_config")

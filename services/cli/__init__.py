@@ -44,6 +44,8 @@ def migrate(only: str | None) -> None:
 def _register_subcommands() -> None:
     from services.cli.agency import agency
     from services.cli.demo import demo
+    from services.cli.desks import calendar, desks
+    from services.cli.messages import messages
     from services.cli.payouts import budget, payouts
     from services.cli.roster import officers, villages
     from services.cli.run import run
@@ -56,7 +58,10 @@ def _register_subcommands() -> None:
     main.add_command(demo)
     main.add_command(payouts)
     main.add_command(budget)
+    main.add_command(messages)
     main.add_command(run)
+    main.add_command(desks)
+    main.add_command(calendar)
 
 
 _register_subcommands()

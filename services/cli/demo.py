@@ -93,13 +93,17 @@ def _routed(report: dict[str, Any]) -> bool:
     return bool(events & {"sms_sent", "sms_scheduled"}) and len(events) >= 3
 
 
-# The brothers' dispute all the way round: who takes each step, and its fields.
+# The brothers' dispute all the way round (首接 → 本地化解 → 回访): who takes each step.
 DISPUTE_ROUND: list[tuple[str, str, dict[str, Any]]] = [
     ("officer-guo", "officer", {"action": "accept", "risk_grade": "B"}),
-    ("officer-guo", "officer", {"action": "escalate", "desk": "lawyer_desk"}),
     (
-        "desk-lawyer",
-        "desk",
+        "officer-guo",
+        "officer",
+        {"action": "record_session", "outcome": "failed", "note": "兄弟俩各执一词"},
+    ),
+    (
+        "leader-cheng",
+        "leader",
         {
             "action": "record_session",
             "outcome": "resolved",
@@ -154,8 +158,8 @@ def play_dispute(mediation_url: str, report_id: str, wait: float) -> list[str]:
 @click.option("--wait", default=30.0, show_default=True, help="Seconds to wait for timelines.")
 def demo(url: str | None, mediation_url: str | None, key: str | None, wait: float) -> None:
     """Submit the seed's stories to a running system, take the dispute all the way round
-    (accepted, a session at the lawyer desk, resolved, followed up, closed); print tracking
-    codes and timelines."""
+    (accepted, mediated locally, resolved with an agreement, followed up, closed); print
+    tracking codes and timelines."""
     url = url or f"http://127.0.0.1:{port_of('intake')}"
     mediation_url = mediation_url or f"http://127.0.0.1:{port_of('mediation')}"
     headers = {"Authorization": f"Bearer {key or demo_key()}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -18,7 +19,13 @@ from services.common.db import Database
 from services.common.errors import register_error_handlers
 from services.common.health import health_blueprint
 from services.common.logging import configure_logging
-from services.common.messaging import Messaging, OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import (
+    DeadLetterMixin,
+    Messaging,
+    OutboxMixin,
+    ProcessedMessageMixin,
+)
+from services.common.outages import register_outage_handler
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -45,6 +52,7 @@ def build_runtime(
     settings: Settings,
     outbox: type[OutboxMixin],
     processed: type[ProcessedMessageMixin],
+    dead_letters: type[DeadLetterMixin],
     clock: Clock | None = None,
 ) -> R:
     """Wire one service's infrastructure from its settings."""
@@ -58,6 +66,9 @@ def build_runtime(
         clock=clock,
         outbox=outbox,
         processed=processed,
+        dead_letters=dead_letters,
+        max_retries=settings.message_max_retries,
+        retention=timedelta(hours=settings.message_retention_hours),
     )
     return runtime_class(settings=settings, clock=clock, db=db, celery=celery, messaging=messaging)
 
@@ -69,8 +80,13 @@ def create_api_app(
     description: str,
     blueprints: list[Blueprint],
     security_schemes: dict[str, dict[str, str]] | None = None,
+    broker_optional: bool = False,
 ) -> Flask:
-    """A Flask app with its OpenAPI document at /v1/openapi.json and the health probes."""
+    """A Flask app with its OpenAPI document at /v1/openapi.json and the health probes.
+
+    `broker_optional`: the service keeps its promises while the broker is away (its outbox
+    holds the messages), so its readiness does not fail on the broker alone.
+    """
     spec_options: dict[str, Any] = {"info": {"description": description}}
     if security_schemes:
         spec_options["components"] = {"securitySchemes": security_schemes}
@@ -92,11 +108,18 @@ def create_api_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin()})
     api.register_blueprint(
-        health_blueprint(service=runtime.service, db=runtime.db, celery=runtime.celery)
+        health_blueprint(
+            service=runtime.service,
+            db=runtime.db,
+            celery=runtime.celery,
+            dead_letters=runtime.messaging.waiting_dead_letters,
+            broker_optional=broker_optional,
+        )
     )
     for blp in blueprints:
         api.register_blueprint(blp)
     register_error_handlers(app)
+    register_outage_handler(app)
     app.extensions["fengqiao"] = runtime
     return app
 
@@ -110,6 +133,7 @@ def create_service_app(
     description: str,
     blueprints: list[Blueprint] | None = None,
     security_schemes: dict[str, dict[str, str]] | None = None,
+    broker_optional: bool = False,
 ) -> Flask:
     """A service's API app; built from the environment (settings None) it also sets up logging."""
     runtime = build(settings, clock)
@@ -121,6 +145,7 @@ def create_service_app(
         description=description,
         blueprints=blueprints or [],
         security_schemes=security_schemes,
+        broker_optional=broker_optional,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,3 +136,13 @@ class IllegalTransitionOut(Schema):
     action = fields.String()
     allowed = fields.List(fields.String())
     errors = fields.Dict()
+
+
+def fields_by_action(fields_of: Mapping[Any, type[Schema]], actions: Iterable[str]) -> str:
+    """Each action's fields, for the API document (required ones marked *)."""
+    lines = []
+    for action in actions:
+        schema = fields_of[action]()  # StrEnum keys answer to their strings
+        names = [f"{n}{'*' if f.required else ''}" for n, f in schema.fields.items()]
+        lines.append(f"- `{action}`: {', '.join(names)}")
+    return "\n".join(lines)

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest import Blueprint
 
 from services.common.clock import Clock
 from services.common.config import Settings
 from services.common.runtime import create_service_app
 
 
+def blueprints() -> list[Blueprint]:
+    """The staff API's blueprints, one line per domain."""
+    from services.mediation.cases.views import blp as cases
+    from services.mediation.cases.views import stats_blp as stats
+    from services.mediation.desks.views import calendar, desks
+    from services.mediation.roster.views import blp as roster
+
+    return [
+        cases,
+        roster,
+        stats,
+        desks,
+        calendar,
+    ]
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The mediation staff API (gunicorn: `services.mediation:create_app()`)."""
     from services.mediation import runtime
-    from services.mediation.cases.views import blp as cases
-    from services.mediation.cases.views import stats_blp as stats
     from services.mediation.roster.service import DatabaseDirectory
-    from services.mediation.roster.views import blp as roster
 
     app = create_service_app(
         runtime.build,
@@ -23,7 +37,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao mediation",
         description="Dispute cases from first contact to follow-up visit.",
-        blueprints=[cases, roster, stats],
+        blueprints=blueprints(),
         security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )
     # Mediation keeps the station's roster: staff tokens are checked against its database.

@@ -80,6 +80,17 @@ class WorkingCalendar:
         return day
 
 
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class UnusableHours(ValueError):
+    """Opening hours that cannot hold a session; `problems` names each field."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(p for field in problems.values() for p in field))
+        self.problems = problems
+
+
 def _clock_time(value: time | str) -> time:
     return value if isinstance(value, time) else time.fromisoformat(value)
 
@@ -101,25 +112,42 @@ class OpeningHours:
         object.__setattr__(self, "opens", _clock_time(self.opens))
         object.__setattr__(self, "closes", _clock_time(self.closes))
         object.__setattr__(self, "weekdays", frozenset(self.weekdays))
-        for problem in self.problems():
-            raise ValueError(problem)
+        problems = self.problems()
+        if problems:
+            raise UnusableHours(problems)
 
-    def problems(self) -> list[str]:
-        """What is wrong with these hours, in words (empty when they are usable)."""
-        found = []
+    def problems(self) -> dict[str, list[str]]:
+        """What is wrong with these hours, by field (empty when they are usable)."""
+        found: dict[str, list[str]] = {}
+
+        def wrong(name: str, problem: str) -> None:
+            found.setdefault(name, []).append(problem)
+
         if not all(1 <= day <= 7 for day in self.weekdays):
-            found.append("weekdays are ISO numbers, 1 (Monday) to 7 (Sunday)")
+            wrong("weekdays", "weekdays are ISO numbers, 1 (Monday) to 7 (Sunday)")
         if self.calendar is CalendarKind.WEEKDAYS and not self.weekdays:
-            found.append("a desk on the weekdays calendar needs at least one weekday")
+            wrong("weekdays", "a desk on the weekdays calendar needs at least one weekday")
         if self.session_minutes < 1:
-            found.append("sessions last at least one minute")
+            wrong("session_minutes", "sessions last at least one minute")
         if self.parallel < 1:
-            found.append("a desk holds at least one session at a time")
+            wrong("parallel", "a desk holds at least one session at a time")
         if self.opens >= self.closes:
-            found.append("a desk closes after it opens, on the same day")
+            wrong("closes", "a desk closes after it opens, on the same day")
         elif self._minutes(self.opens) + self.session_minutes > self._minutes(self.closes):
-            found.append("a session must fit between opening and closing")
+            wrong("session_minutes", "a session must fit between opening and closing")
         return found
+
+    def describe(self) -> str:
+        """The hours in words, for messages and the CLI."""
+        if self.calendar is CalendarKind.WEEKDAYS:
+            names = ", ".join(_WEEKDAY_NAMES[day - 1] for day in sorted(self.weekdays))
+            days = f"on {names} when they are working days"
+        else:
+            days = "every day" if self.calendar is CalendarKind.DAILY else "on working days"
+        return (
+            f"{days}, {self.opens:%H:%M}–{self.closes:%H:%M}, sessions of "
+            f"{self.session_minutes} minutes, {self.parallel} at a time"
+        )
 
     @staticmethod
     def _minutes(at: time) -> int:

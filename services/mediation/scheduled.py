@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.mediation.cases import reminders
+from celery.schedules import crontab
+
+from services.mediation.cases import digests, reminders
 from services.mediation.cases import scheduled as cases
 from services.mediation.runtime import MediationRuntime
 
 SWEEP_DEADLINES = "mediation.sweep_deadlines"
 REMIND_SESSIONS = "mediation.remind_sessions"
+SEND_DIGESTS = "mediation.send_digests"
 
 SCHEDULE: dict[str, dict[str, Any]] = {
     SWEEP_DEADLINES: {
@@ -21,6 +24,11 @@ SCHEDULE: dict[str, dict[str, Any]] = {
         "task": REMIND_SESSIONS,
         "schedule": 60.0,
         "options": {"expires": 120.0},
+    },
+    SEND_DIGESTS: {
+        "task": SEND_DIGESTS,
+        "schedule": crontab(hour=0, minute=30),  # 08:30 at the station (UTC+8, no DST)
+        "options": {"expires": 3600.0},
     },
 }
 
@@ -37,3 +45,8 @@ def register(runtime: MediationRuntime) -> None:
     def remind_sessions() -> int:
         """Remind the parties of their sessions, a day and two hours before."""
         return reminders.remind_sessions(runtime)
+
+    @runtime.celery.task(name=SEND_DIGESTS, shared=False)
+    def send_digests() -> int:
+        """Each officer's morning digest: open cases, due today, overdue."""
+        return digests.send_digests(runtime)

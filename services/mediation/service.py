@@ -102,7 +102,13 @@ def open_case(
     rules: MediationRules,
     now: datetime,
 ) -> Case:
-    """首接: open a case owned by the village's officer, with an acceptance deadline."""
+    """首接: open a case owned by the village's officer, with an acceptance deadline.
+
+    A report has one case: the same report sent again (under a new message id) finds it.
+    """
+    existing = session.scalar(select(Case).where(Case.report_id == report["report_id"]))
+    if existing is not None:
+        return existing
     owner = owner_for(session, report["location"]["village"])
     phones = [p["phone"] for p in report["parties"] if p.get("phone")]
     earlier = rebounds.rebound_of(session, phones=phones, now=now, window=rules.rebound_window)

@@ -60,6 +60,11 @@ TEMPLATES = {
             "{village}纠纷（查询码{tracking_code}）{what}已超时，请尽快处理。",
         ),
         Template(
+            "officer_digest",
+            1,
+            "今日待办：在办纠纷{open}件，今日到期{due_today}件，已超期{overdue}件。",
+        ),
+        Template(
             "case_accepted",
             1,
             "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from services.common.db import ServiceBase, service_metadata
-from services.common.messaging import OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import DeadLetterMixin, OutboxMixin, ProcessedMessageMixin
 
 
 class Base(ServiceBase):
@@ -18,6 +18,10 @@ class OutboxMessage(OutboxMixin, Base):
 
 class ProcessedMessage(ProcessedMessageMixin, Base):
     __tablename__ = "processed_messages"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"
 
 
 # The ledger's, the claims' and the nominations' tables live in their packages; importing

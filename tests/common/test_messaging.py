@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -17,10 +16,11 @@ from sqlalchemy.orm import Session
 from services.common.celery_app import create_celery
 from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
-from services.intake.models import OutboxMessage, ProcessedMessage
+from services.intake.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.intake.runtime import IntakeRuntime
 from tests import infra
 from tests.conftest import NOW
+from tests.races import run_together
 
 
 def sms_request(key: str | None = None) -> dict[str, Any]:
@@ -100,6 +100,7 @@ def test_a_message_accepted_while_the_broker_is_down_goes_out_when_it_is_back(
         clock=intake.clock,
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
     )
 
     with cut_off.transaction() as session:  # commits although the broker refuses
@@ -182,37 +183,35 @@ def test_a_failing_handler_leaves_the_message_to_be_retried(intake: IntakeRuntim
 
 def test_two_workers_racing_on_one_message_run_it_once(intake: IntakeRuntime) -> None:
     message = event_message(uuid.uuid4())
-    entered = threading.Barrier(2)
     ran: list[bool] = []
-    errors: list[BaseException] = []
 
     def slow_handler(session: Session, msg: dict[str, Any]) -> None:
         ran.append(True)
 
-    def worker() -> None:
-        entered.wait()
-        try:
-            intake.messaging.handle_once(RECORD_REPORT_EVENT, message, slow_handler)
-        except BaseException as exc:  # collected for the assertion below
-            errors.append(exc)
+    def worker() -> bool:
+        return intake.messaging.handle_once(RECORD_REPORT_EVENT, message, slow_handler)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = run_together(worker, worker)
 
-    assert errors == []
+    assert sorted(outcomes) == [False, True]  # one ran it, the other found it done
     assert ran == [True]
     assert processed_count(intake, message["message_id"]) == 1
 
 
-def test_a_malformed_message_is_dropped_without_effect(intake: IntakeRuntime) -> None:
+def test_a_malformed_message_is_parked_without_effect(intake: IntakeRuntime) -> None:
     from services.intake import tasks
 
     tasks.register(intake)
     task = intake.celery.tasks[RECORD_REPORT_EVENT.task]
+    message_id = uuid.uuid4()
 
-    result = task.run(message={"message_id": "not-a-uuid", "event": 7})
+    result = task.run(message={"message_id": str(message_id), "event": 7})
 
     assert result is None
+    with intake.db.sessions() as session:
+        parked = session.get(DeadLetter, message_id)
+        assert parked is not None
+        assert parked.payload == {"message_id": str(message_id), "event": 7}
+        assert parked.attempts == 1 and parked.status == "waiting"
+        assert "ValidationError" in parked.error and "'report_id'" in parked.error
+    assert processed_count(intake, message_id) == 0

@@ -138,6 +138,9 @@ def test_failed_twice_at_a_desk_goes_to_the_joint_meeting(
     [first] = [s for s in escalated_sessions(mediation, case_id)]
     assert escalated.status == "session_scheduled"
     assert (escalated.due_kind, escalated.due_at) == ("session", first.ends_at)
+    with pytest.raises(TransitionRefused) as early:
+        act(mediation, case_id, "record_session", by=LAWYER, outcome="failed", note="no")
+    assert early.value.status == 409 and "not taken place" in early.value.message
     clock.advance(first.ends_at - clock.now())
 
     again = act(mediation, case_id, "record_session", by=LAWYER, outcome="failed", note="no")
@@ -150,6 +153,7 @@ def test_failed_twice_at_a_desk_goes_to_the_joint_meeting(
     meeting = [s for s in escalated_sessions(mediation, case_id) if s.outcome is None]
     assert joint.status == "joint_meeting"
     assert [s.desk_code for s in meeting] == ["joint_meeting"]
+    clock.advance(meeting[0].starts_at - clock.now())
 
     resolved = act(mediation, case_id, "record_session", by=LEADER, outcome="resolved", note="ok")
     assert resolved.status == "resolved"
@@ -211,3 +215,19 @@ def test_the_same_parties_again_within_180_days_is_a_rebound(
     assert load(mediation, rebound).rebound_of == first
     assert "反弹" in load(mediation, rebound).history[0].note
     assert load(mediation, unrelated).rebound_of is None
+
+
+def test_a_slot_the_desk_does_not_hold_is_a_422_naming_starts_at(
+    mediation: MediationRuntime,
+) -> None:
+    case_id = open_case(mediation)
+    act(mediation, case_id, "accept", risk_grade="C")
+    monday_3am = NOW.replace(hour=19) + timedelta(days=2)  # 03:00 at the station, Monday
+
+    with pytest.raises(TransitionRefused) as refused:
+        act(mediation, case_id, "escalate", desk="lawyer_desk", starts_at=monday_3am.isoformat())
+
+    assert refused.value.status == 422
+    assert list(refused.value.problems.fields) == ["starts_at"]
+    assert load(mediation, case_id).status == "local_mediation"
+    assert escalated_sessions(mediation, case_id) == []

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from services.common.clock import STATION_TZ
+from services.common.bootstrap import bootstrap
+from services.common.clock import STATION_TZ, FrozenClock
 from services.common.errors import DomainError, NotFound
+from services.mediation import runtime as mediation_runtime
+from services.mediation import service as mediation_service
 from services.mediation.desks import service as desks
-from services.mediation.desks.models import DeskSession
+from services.mediation.desks.models import Desk, DeskSession
 from services.mediation.runtime import MediationRuntime
+from tests import infra
 from tests.mediation.desk_helpers import desk_like, loaded_days, new_case
 
 
@@ -113,6 +119,54 @@ def test_release_frees_the_place(mediation: MediationRuntime) -> None:
         assert released.cancelled_at == now  # the first release counts; the row stays
 
 
+def test_an_outcome_is_recorded_once_the_session_took_place(mediation: MediationRuntime) -> None:
+    room, case_id = desk_like(mediation, "mediation_room"), new_case(mediation)
+    now = local(2026, 10, 12, 8)
+    held = book(mediation, room, now=now, case_id=case_id)
+    cancelled = book(mediation, room, now=now, case_id=case_id)
+
+    with mediation.db.transaction() as session:
+        first, second = (session.get(DeskSession, b.id) for b in (held, cancelled))
+        assert first is not None and second is not None
+        desks.release_session(session, desk_session=second, now=now)
+        with pytest.raises(DomainError, match="starts at 2026-10-12 09:00"):
+            desks.record_outcome(session, desk_session=first, outcome="resolved", now=now)
+        later = local(2026, 10, 12, 10)
+        desks.record_outcome(session, desk_session=first, outcome="failed", now=later)
+        desks.record_outcome(session, desk_session=first, outcome="failed", now=later)
+        with pytest.raises(DomainError, match="failed already"):
+            desks.record_outcome(session, desk_session=first, outcome="resolved", now=later)
+        with pytest.raises(DomainError, match="cancelled"):
+            desks.record_outcome(session, desk_session=second, outcome="failed", now=later)
+        with pytest.raises(DomainError, match="took place"):
+            desks.release_session(session, desk_session=first, now=later)
+        with pytest.raises(DomainError, match="one of resolved, failed") as bad:
+            desks.record_outcome(session, desk_session=first, outcome="maybe", now=later)
+        assert bad.value.status == 422
+
+    with mediation.db.sessions() as session:
+        history = desks.sessions_of_case(session, case_id)
+        assert [(b.outcome, b.cancelled_at is None) for b in history] == [
+            ("failed", True),
+            (None, False),
+        ]
+
+
+def test_sessions_booked_under_old_hours_still_take_their_places(
+    mediation: MediationRuntime,
+) -> None:
+    room = desk_like(mediation, "mediation_room")
+    now = local(2026, 10, 12, 8)
+    book(mediation, room, now=now, starts_at=local(2026, 10, 12, 9))  # 09:00–10:00
+    with mediation.db.transaction() as session:
+        desks.save_desk(session, code=room, changes={"session_minutes": 30, "parallel": 1})
+        slots = desks.free_slots(
+            session, desk_code=room, start=local(2026, 10, 12, 9), end=local(2026, 10, 12, 11)
+        )
+
+    assert [shown(s.starts_at)[11:] for s in slots] == ["10:00", "10:30"]
+
+
 def test_the_lawyer_desk_on_a_holiday_tuesday_refuses_and_books_the_thursday(
     mediation: MediationRuntime,
 ) -> None:
@@ -204,25 +258,24 @@ def test_free_slots_show_the_places_left(mediation: MediationRuntime) -> None:
     ]
 
 
-@pytest.mark.timeout(120)
-def test_cases_racing_for_the_last_places_each_get_one_slot(mediation: MediationRuntime) -> None:
-    """Eight cases book the mediation room at once: two per slot, nobody refused or lost."""
-    room = desk_like(mediation, "mediation_room")
+def race_for_the_room(runtime: MediationRuntime, cases: int) -> dict[uuid.UUID, str]:
+    """`cases` cases book a mediation room of their own at once; what each one got."""
+    room = desk_like(runtime, "mediation_room")
     now = local(2026, 10, 12, 8)
-    cases = [new_case(mediation) for _ in range(8)]
-    start = threading.Barrier(len(cases))
+    case_ids = [new_case(runtime) for _ in range(cases)]
+    start = threading.Barrier(len(case_ids))
     got: dict[uuid.UUID, str] = {}
     failures: list[BaseException] = []
 
     def race(case_id: uuid.UUID) -> None:
         try:
             start.wait(timeout=30)
-            booked = book(mediation, room, now=now, case_id=case_id)
+            booked = book(runtime, room, now=now, case_id=case_id)
             got[case_id] = shown(booked.starts_at)
         except BaseException as exc:  # every thread's outcome is checked below
             failures.append(exc)
 
-    threads = [threading.Thread(target=race, args=(case_id,)) for case_id in cases]
+    threads = [threading.Thread(target=race, args=(case_id,)) for case_id in case_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -230,12 +283,68 @@ def test_cases_racing_for_the_last_places_each_get_one_slot(mediation: Mediation
 
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
-    assert sorted(got) == sorted(cases)
-    assert sorted(got.values()) == [
-        f"2026-10-12 {hour:02d}:00" for hour in (9, 9, 10, 10, 11, 11, 12, 12)
-    ]
-    with mediation.db.sessions() as session:
+    assert sorted(got) == sorted(case_ids)
+    with runtime.db.sessions() as session:
         stored = session.scalars(
             select(DeskSession.starts_at).where(DeskSession.desk_code == room)
         ).all()
     assert sorted(shown(at) for at in stored) == sorted(got.values())
+    return got
+
+
+EIGHT_PLACES = [f"2026-10-12 {hour:02d}:00" for hour in (9, 9, 10, 10, 11, 11, 12, 12)]
+
+
+@pytest.mark.timeout(120)
+def test_cases_racing_for_the_last_places_each_get_one_slot(mediation: MediationRuntime) -> None:
+    """Eight cases at once on PostgreSQL: two per slot, nobody refused or lost."""
+    got = race_for_the_room(mediation, 8)
+
+    assert sorted(got.values()) == EIGHT_PLACES
+
+
+@pytest.fixture
+def sqlite_mediation(
+    tmp_path: Path, redis_url: str, clock: FrozenClock
+) -> Iterator[MediationRuntime]:
+    """Mediation on the embedded default's SQLite file, migrated and seeded."""
+    settings = infra.settings_for(
+        "mediation",
+        database_url=f"sqlite:///{tmp_path / 'mediation.sqlite3'}",
+        broker_url=redis_url,
+        var_dir=tmp_path,
+    )
+    runtime = mediation_runtime.build(settings, clock)
+    bootstrap(runtime, mediation_service.seed_station)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_on_sqlite_racing_cases_are_served_one_after_the_other(
+    sqlite_mediation: MediationRuntime,
+) -> None:
+    got = race_for_the_room(sqlite_mediation, 8)
+
+    assert sorted(got.values()) == EIGHT_PLACES
+
+
+def test_a_desk_with_unusable_hours_is_never_written(mediation: MediationRuntime) -> None:
+    backwards = Desk(
+        code="backwards",
+        name="倒着的桌",
+        calendar="daily",
+        weekdays=[],
+        opens="17:00",
+        closes="09:00",
+        session_minutes=60,
+        parallel=1,
+    )
+
+    with (
+        pytest.raises(ValueError, match=r"desk 'backwards': .*closes after it opens"),
+        mediation.db.transaction() as session,
+    ):
+        session.add(backwards)
+    with mediation.db.sessions() as session:
+        assert session.get(Desk, "backwards") is None

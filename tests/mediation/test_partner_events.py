@@ -17,6 +17,7 @@ from tests import messages
 from tests.conftest import NOW
 from tests.intake.test_timeline import new_report, read, record
 from tests.mediation.cases_helpers import act, load, open_case
+from tests.mediation.test_case_workflow import escalated_sessions
 from tests.outbox import outbox_where
 
 
@@ -44,6 +45,9 @@ def test_a_whole_case_moves_the_report_and_tells_no_names_or_phones(
     ]
     for action, fields in steps:
         clock.advance(timedelta(minutes=5))
+        if action == "record_session":  # at the desk, once the session has begun
+            [booked] = escalated_sessions(mediation, case_id)
+            clock.advance(max(booked.starts_at - clock.now(), timedelta(0)))
         act(mediation, case_id, action, **fields)
         forward(mediation, intake, report_id)
         statuses.append(read(intake, agency_id, report_id).status)

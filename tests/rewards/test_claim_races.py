@@ -13,9 +13,9 @@ from services.rewards.claims.models import HazardClaim, ReporterMonth
 from services.rewards.ledger.models import Payout
 from services.rewards.runtime import RewardsRuntime
 from tests.factories import fresh_number
+from tests.races import run_together
 from tests.rewards.claims_helpers import act, caller, open_claim, verify
 from tests.rewards.ledger_helpers import move_to_own_month
-from tests.rewards.races import race
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def test_verifications_racing_at_the_cap_leave_one_inside_it(
     racing = [open_claim(rewards, phone=phone) for _ in range(6)]
     verifier = caller(rewards, "verifier")  # read before the race, so the threads meet
 
-    results = race([partial(verify, rewards, c, "low", by=verifier) for c in racing])
+    results = run_together(*[partial(verify, rewards, c, "low", by=verifier) for c in racing])
 
     assert all(isinstance(r, HazardClaim) for r in results), results  # every thread finished
     assert sorted(r.status for r in results) == ["approved"] + ["awaiting_leader"] * 5
@@ -49,11 +49,9 @@ def test_two_verifiers_on_one_claim_one_wins_the_other_gets_409(rewards: Rewards
     claim_id = open_claim(rewards)
 
     verifier = caller(rewards, "verifier")
-    results = race(
-        [
-            lambda: verify(rewards, claim_id, "high", by=verifier),
-            lambda: act(rewards, claim_id, "verify", by=verifier, confirmed=False, reason="x"),
-        ]
+    results = run_together(
+        lambda: verify(rewards, claim_id, "high", by=verifier),
+        lambda: act(rewards, claim_id, "verify", by=verifier, confirmed=False, reason="x"),
     )
 
     [won] = [r for r in results if isinstance(r, HazardClaim)]
@@ -67,7 +65,7 @@ def test_finance_paying_twice_at_once_pays_once(rewards: RewardsRuntime) -> None
     verify(rewards, claim_id, "medium")
 
     finance = caller(rewards, "finance")
-    results = race([lambda: act(rewards, claim_id, "pay", by=finance) for _ in range(3)])
+    results = run_together(*[lambda: act(rewards, claim_id, "pay", by=finance) for _ in range(3)])
 
     paid = [r for r in results if isinstance(r, HazardClaim)]
     refused = [r for r in results if isinstance(r, TransitionRefused)]

@@ -138,8 +138,12 @@ def test_budgets_the_ledger_the_export_and_stats(rewards: RewardsRuntime, own_mo
     paid: Any = transition(client, claim_id, finance, action="pay")
     assert paid.status_code == 200 and paid.json["status"] == "paid"
 
-    day = rewards.clock.now().date().isoformat()
-    entries: Any = client.get("/v1/ledger", query_string={"from": day, "to": day}, headers=finance)
+    now = rewards.clock.now()
+    hour = {
+        "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(hours=1)).isoformat(),
+    }
+    entries: Any = client.get("/v1/ledger", query_string=hour, headers=finance)
     assert [(e["kind"], e["amount_fen"]) for e in entries.json if e["period"] == own_month] == [
         ("budget_grant", 3000),
         ("payout", 2000),
@@ -152,12 +156,12 @@ def test_budgets_the_ledger_the_export_and_stats(rewards: RewardsRuntime, own_mo
     )
     assert correction.status_code == 201 and correction.json["corrects"] == entries.json[-1]["id"]
 
-    csv: Any = client.get("/v1/payouts.csv", query_string={"from": day}, headers=finance)
+    csv: Any = client.get("/v1/payouts.csv", query_string={"from": hour["from"]}, headers=finance)
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     [row] = [line for line in csv.get_data(as_text=True).splitlines() if str(claim_id) in line]
     assert phone in row and ",2000,20.00," in row  # the finance office needs the number
 
-    stats: Any = client.get("/v1/stats", query_string={"from": day, "to": day}, headers=leader)
+    stats: Any = client.get("/v1/stats", query_string=hour, headers=leader)
     assert stats.status_code == 200
     assert stats.json["envelopes"]["count"] >= 1
     [budget] = stats.json["budgets"]
@@ -169,7 +173,7 @@ def test_budgets_the_ledger_the_export_and_stats(rewards: RewardsRuntime, own_mo
         "left_fen": 1100,
     }
     backwards: Any = client.get(
-        "/v1/stats", query_string={"from": day, "to": "2000-01-01"}, headers=leader
+        "/v1/stats", query_string={"from": hour["to"], "to": hour["from"]}, headers=leader
     )
     assert backwards.status_code == 422
 
@@ -178,11 +182,21 @@ ENDPOINTS: list[tuple[str, str, Endpoint, dict[str, Any] | None]] = [
     ("GET", "/v1/claims", Endpoint.CLAIMS_READ, None),
     ("GET", "/v1/claims/{claim}", Endpoint.CLAIMS_READ, None),
     ("POST", "/v1/claims/{claim}/transitions", Endpoint.CLAIMS_TRANSITION, {"action": "pay"}),
-    ("GET", "/v1/ledger?from=2026-12-01&to=2026-12-01", Endpoint.LEDGER_READ, None),
+    (
+        "GET",
+        "/v1/ledger?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z",
+        Endpoint.LEDGER_READ,
+        None,
+    ),
     ("POST", "/v1/ledger/1/corrections", Endpoint.LEDGER_CORRECT, {"amount_fen": 0}),
     ("GET", "/v1/payouts.csv", Endpoint.PAYOUTS_EXPORT, None),
     ("POST", "/v1/budgets", Endpoint.BUDGETS_WRITE, {"month": "x"}),
-    ("GET", "/v1/stats?from=2026-12-01&to=2026-12-01", Endpoint.STATS_READ, None),
+    (
+        "GET",
+        "/v1/stats?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z",
+        Endpoint.STATS_READ,
+        None,
+    ),
 ]
 
 

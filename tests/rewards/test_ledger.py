@@ -18,8 +18,8 @@ from services.rewards.ledger import payouts, service
 from services.rewards.ledger.models import LedgerEntry, Payout, PayoutStatus
 from services.rewards.runtime import RewardsRuntime
 from tests.conftest import NOW
+from tests.races import run_together
 from tests.rewards.ledger_helpers import fresh_month, pay
-from tests.rewards.races import race
 
 
 def test_budget_left_is_grants_minus_payouts_with_corrections(rewards: RewardsRuntime) -> None:
@@ -75,7 +75,7 @@ def test_a_second_payout_for_the_same_subject_returns_the_first(rewards: Rewards
 def test_payouts_racing_for_one_subject_end_with_one(rewards: RewardsRuntime) -> None:
     month, subject = fresh_month(), str(uuid.uuid4())
 
-    results = race([lambda: pay(rewards, subject, period=month) for _ in range(6)])
+    results = run_together(*[lambda: pay(rewards, subject, period=month) for _ in range(6)])
 
     assert all(isinstance(r, Payout) for r in results), results
     assert len({r.id for r in results}) == 1

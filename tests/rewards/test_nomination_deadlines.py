@@ -105,4 +105,6 @@ def test_the_sweep_is_on_the_beat() -> None:
     from services.beat import beat_schedule
 
     assert SCHEDULE[SWEEP_NOMINATIONS]["task"] == "rewards.sweep_nominations"
-    assert beat_schedule(5.0)[SWEEP_NOMINATIONS] == SCHEDULE[SWEEP_NOMINATIONS]
+    entry = beat_schedule(5.0)[SWEEP_NOMINATIONS]
+    assert entry["task"] == SWEEP_NOMINATIONS and entry["schedule"] == 300.0
+    assert entry["options"]["queue"] == "rewards_periodic"  # with the service's other jobs

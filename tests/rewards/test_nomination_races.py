@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common.transitions import TransitionRefused
 from services.rewards.runtime import RewardsRuntime
+from tests.races import run_together
 from tests.rewards.nominations_helpers import (
     APPROVER,
     FINANCE,
@@ -12,7 +13,6 @@ from tests.rewards.nominations_helpers import (
     load,
     open_nomination,
 )
-from tests.rewards.races import race
 
 
 def status_or_refusal(call: object) -> object:
@@ -26,12 +26,10 @@ def test_approve_and_reject_at_once_one_wins_the_other_gets_409(rewards: Rewards
     act(rewards, nomination_id, "review", recommend=True, tier="merit", reason="seen")
     act(rewards, nomination_id, "skip_notice", reason="the actor's safety")
 
-    results = race(
-        [
-            lambda: act(rewards, nomination_id, "approve", by=APPROVER).status,
-            lambda: act(rewards, nomination_id, "reject", by=APPROVER, reason="no").status,
-            lambda: act(rewards, nomination_id, "approve", by=APPROVER).status,
-        ]
+    results = run_together(
+        lambda: act(rewards, nomination_id, "approve", by=APPROVER).status,
+        lambda: act(rewards, nomination_id, "reject", by=APPROVER, reason="no").status,
+        lambda: act(rewards, nomination_id, "approve", by=APPROVER).status,
     )
 
     got = [status_or_refusal(r) for r in results]
@@ -46,7 +44,7 @@ def test_approve_and_reject_at_once_one_wins_the_other_gets_409(rewards: Rewards
 def test_two_payments_at_once_pay_once(rewards: RewardsRuntime) -> None:
     nomination_id = approved_brave_act(rewards)
 
-    results = race([lambda: act(rewards, nomination_id, "pay", by=FINANCE).status] * 3)
+    results = run_together(*[lambda: act(rewards, nomination_id, "pay", by=FINANCE).status] * 3)
 
     got = [status_or_refusal(r) for r in results]
     assert sorted(got, key=str) == [409, 409, "paid"], got

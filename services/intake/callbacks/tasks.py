@@ -9,6 +9,8 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from services.common.celery_app import RETRY_BACKOFF_MAX_SECONDS
+from services.common.outages import run_quietly
 from services.intake.callbacks import delivery
 from services.intake.callbacks.service import DELIVER_CALLBACK
 from services.intake.runtime import IntakeRuntime
@@ -30,7 +32,7 @@ def register(runtime: IntakeRuntime) -> None:
         # own retry only waits out a database that cannot be reached.
         autoretry_for=(OperationalError,),
         retry_backoff=True,
-        retry_backoff_max=300,
+        retry_backoff_max=RETRY_BACKOFF_MAX_SECONDS,
         retry_jitter=True,
         max_retries=None,
     )
@@ -39,8 +41,11 @@ def register(runtime: IntakeRuntime) -> None:
         try:
             delivery_id = DELIVER_CALLBACK.load(message)["delivery_id"]
         except ValidationError as exc:
-            log.error("dropping malformed deliver_callback message: %s", exc.messages)
-            return "malformed"
+            runtime.messaging.park(
+                task=DELIVER_CALLBACK.task, message=message, error=exc, attempts=1
+            )
+            log.error("parked malformed deliver_callback message: %s", exc.messages)
+            return "parked"
         return delivery.deliver(
             db=runtime.db,
             clock=runtime.clock,
@@ -49,8 +54,11 @@ def register(runtime: IntakeRuntime) -> None:
         ).status
 
     @runtime.celery.task(shared=False, name=DISPATCH_CALLBACKS, acks_late=False)
-    def dispatch_callbacks() -> int:
+    def dispatch_callbacks() -> int | None:
         """Queue the deliveries whose next attempt is due (and any a lost task left)."""
-        return delivery.dispatch_due(
-            messaging=runtime.messaging, clock=runtime.clock, redispatch_after=REDISPATCH_AFTER
+        return run_quietly(
+            lambda: delivery.dispatch_due(
+                messaging=runtime.messaging, clock=runtime.clock, redispatch_after=REDISPATCH_AFTER
+            ),
+            name=DISPATCH_CALLBACKS,
         )

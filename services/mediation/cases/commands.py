@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.common.clock import STATION_TZ, to_station_time
 from services.common.contracts import TimelineEvent
-from services.common.errors import NotFound
+from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
 from services.common.staff_auth import Caller, Role
 from services.common.transitions import Problems, flat_messages, jsonable
@@ -190,6 +190,11 @@ class TransitionCase:
             and not case.followed_up_at
         ):
             problems.field("action", "record the follow-up (follow_up) before closing")
+        if action == Action.RECORD_SESSION and case.status != CaseStatus.LOCAL_MEDIATION:
+            booked = active_session(session, case)
+            if booked is not None and booked.starts_at > ctx.now:
+                when = to_station_time(booked.starts_at)
+                problems.state.append(f"the session has not taken place: it starts at {when}")
         if action == Action.ESCALATE and session.get(Desk, d["desk"]) is None:
             problems.field("desk", f"no desk {d['desk']!r}")
         for name in ("starts_at",):
@@ -336,7 +341,9 @@ class TransitionCase:
         assert self.transition is not None
         booked = active_session(session, case)
         if booked is not None:
-            booked.outcome = self.data["outcome"]
+            desks.record_outcome(
+                session, desk_session=booked, outcome=self.data["outcome"], now=ctx.now
+            )
         target = self.transition.leads_from(CaseStatus(case.status))
         if target == CaseStatus.RESOLVED:
             return self._resolved(session, ctx, case)
@@ -405,14 +412,24 @@ class TransitionCase:
     def _book(
         self, session: Session, ctx: Context, case: Case, *, desk: str, starts_at: datetime | None
     ) -> DeskSession:
-        booked = desks.book_session(
-            session,
-            desk_code=desk,
-            case_id=case.id,
-            starts_at=starts_at,
-            now=ctx.now,
-            calendar=ctx.calendar,
-        )
+        try:
+            booked = desks.book_session(
+                session,
+                desk_code=desk,
+                case_id=case.id,
+                starts_at=starts_at,
+                now=ctx.now,
+                calendar=ctx.calendar,
+            )
+        except DomainError as refused:  # not one of the desk's slots, full, nothing in a year
+            problems = Problems()
+            problems.field("starts_at" if starts_at else "desk", refused.message)
+            raise TransitionRefused(
+                status=CaseStatus(case.status),
+                action=self.action_name,
+                allowed=allowed_actions(session, caller=self.caller, case=case),
+                problems=problems,
+            ) from refused
         self._due(case, DueKind.SESSION, booked.ends_at)
         desk_name = desks.get_desk(session, desk).name
         for phone in [*flows.parties_phones(case)]:

@@ -8,6 +8,7 @@ from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.phones import mask_phone
 from services.common.transitions import HistoryOut
+from services.common.transitions import fields_by_action as describe_fields
 from services.mediation.cases.workflow import Action, CaseStatus, DueKind
 
 RISK_GRADES = ("A", "B", "C", "D")
@@ -82,6 +83,11 @@ FIELDS_OF: dict[Action, type[Schema]] = {
     Action.TAKE_OVER: _Fields,
 }
 STAFF_ACTIONS = [a.value for a in Action if a != Action.TAKE_OVER]
+
+
+def fields_by_action() -> str:
+    """Each staff action's fields, for the API document (required ones marked *)."""
+    return describe_fields(FIELDS_OF, STAFF_ACTIONS)
 
 
 class TransitionIn(Schema):

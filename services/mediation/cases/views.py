@@ -29,6 +29,7 @@ from services.mediation.cases.schemas import (
     StatsOut,
     StatsQueryArgs,
     TransitionIn,
+    fields_by_action,
 )
 from services.mediation.desks import service as desks
 from services.mediation.runtime import MediationRuntime
@@ -104,7 +105,11 @@ class CaseItem(MethodView):
 
 @blp.route("/<uuid:case_id>/transitions")
 class CaseTransitions(MethodView):
-    @blp.arguments(TransitionIn, example={"action": "accept", "risk_grade": "B"})
+    @blp.arguments(
+        TransitionIn,
+        example={"action": "accept", "risk_grade": "B"},
+        description="An action and its fields (* required):\n" + fields_by_action(),
+    )
     @blp.response(200, CaseOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
     @blp.alt_response(403, description="The caller's role or identity may not")

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.mediation.calendar import CalendarKind, OpeningHours
@@ -44,6 +44,16 @@ class Desk(Base):
             session_minutes=self.session_minutes,
             parallel=self.parallel,
         )
+
+
+@event.listens_for(Desk, "before_insert")
+@event.listens_for(Desk, "before_update")
+def _usable_hours(_mapper: Any, _connection: Any, desk: Desk) -> None:
+    """No desk is written with hours that cannot hold a session (a station file's included)."""
+    try:
+        desk.hours  # noqa: B018 (building them checks them)
+    except ValueError as exc:
+        raise ValueError(f"desk {desk.code!r}: {exc}") from exc
 
 
 class DeskSession(Base):

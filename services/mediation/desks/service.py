@@ -7,6 +7,7 @@ are served one after the other: one gets it, the other the next free slot.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from services.common.clock import STATION_TZ, to_station_time
 from services.common.errors import DomainError, NotFound
-from services.mediation.calendar import OpeningHours, WorkingCalendar, session_starts
+from services.mediation.calendar import (
+    CalendarKind,
+    OpeningHours,
+    UnusableHours,
+    WorkingCalendar,
+    session_starts,
+)
 from services.mediation.desks.models import CalendarDay, Desk, DeskSession
 
 log = logging.getLogger(__name__)
@@ -30,6 +37,7 @@ _SEARCH_STEP = timedelta(days=14)
 # The years a station is about to book into, for the "calendar unknown" warning.
 LOOKAHEAD = timedelta(days=60)
 
+SESSION_OUTCOMES = ("resolved", "failed")
 HOURS_FIELDS = ("calendar", "weekdays", "opens", "closes", "session_minutes", "parallel")
 
 
@@ -88,43 +96,107 @@ def working_calendar(session: Session) -> WorkingCalendar:
     )
 
 
-def _active_sessions(
-    session: Session, *, desk_code: str, start: datetime, end: datetime
-) -> list[DeskSession]:
-    """The desk's sessions that are not cancelled and overlap [start, end)."""
-    return list(
-        session.scalars(
-            select(DeskSession).where(
+@dataclass(frozen=True)
+class _Booked:
+    """The places taken at a desk over a stretch of time, for counting overlaps quickly."""
+
+    starts: list[datetime]  # sorted
+    ends: list[datetime]
+    cases: list[uuid.UUID]
+    longest: timedelta
+
+    @classmethod
+    def load(cls, session: Session, *, desk_code: str, start: datetime, end: datetime) -> _Booked:
+        """The desk's sessions that are not cancelled and overlap [start, end)."""
+        rows = session.execute(
+            select(DeskSession.starts_at, DeskSession.ends_at, DeskSession.case_id)
+            .where(
                 DeskSession.desk_code == desk_code,
                 DeskSession.cancelled_at.is_(None),
                 DeskSession.starts_at < end,
                 DeskSession.ends_at > start,
             )
+            .order_by(DeskSession.starts_at)
+        ).all()
+        longest = max((row.ends_at - row.starts_at for row in rows), default=timedelta(0))
+        return cls(
+            starts=[row.starts_at for row in rows],
+            ends=[row.ends_at for row in rows],
+            cases=[row.case_id for row in rows],
+            longest=longest,
         )
-    )
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> list[int]:
+        """Indexes of the sessions that overlap [starts_at, ends_at)."""
+        # Only a session starting after (starts_at - the longest session) can reach into it.
+        first = bisect.bisect_right(self.starts, starts_at - self.longest)
+        last = bisect.bisect_left(self.starts, ends_at)
+        return [i for i in range(first, last) if self.ends[i] > starts_at]
 
 
-def _slots(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    start: datetime,
-    end: datetime,
-    calendar: WorkingCalendar,
-    case_id: uuid.UUID | None = None,
-) -> Iterator[Slot]:
-    """Every slot starting in [start, end) with its free places (0 if the case is in it)."""
-    starts = list(session_starts(hours, after=start, until=end, calendar=calendar))
-    if not starts:
-        return
-    booked = _active_sessions(session, desk_code=desk.code, start=starts[0][0], end=starts[-1][1])
-    for starts_at, ends_at in starts:
-        overlapping = [b for b in booked if b.starts_at < ends_at and b.ends_at > starts_at]
-        remaining = max(hours.parallel - len(overlapping), 0)
-        if case_id is not None and any(b.case_id == case_id for b in overlapping):
-            remaining = 0  # one case holds one place of a slot
-        yield Slot(desk.code, starts_at, ends_at, hours.parallel, remaining)
+@dataclass(frozen=True)
+class _Sheet:
+    """One desk's booking sheet: its slots between two instants and the places left in each."""
+
+    session: Session
+    desk: Desk
+    calendar: WorkingCalendar
+
+    @property
+    def hours(self) -> OpeningHours:
+        return self.desk.hours
+
+    def slots(
+        self, *, start: datetime, end: datetime, case_id: uuid.UUID | None = None
+    ) -> Iterator[Slot]:
+        """Every slot starting in [start, end) with its free places (0 if the case is in it)."""
+        hours = self.hours
+        starts = list(session_starts(hours, after=start, until=end, calendar=self.calendar))
+        if not starts:
+            return
+        booked = _Booked.load(
+            self.session, desk_code=self.desk.code, start=starts[0][0], end=starts[-1][1]
+        )
+        for starts_at, ends_at in starts:
+            overlapping = booked.overlapping(starts_at, ends_at)
+            remaining = max(hours.parallel - len(overlapping), 0)
+            if case_id is not None and any(booked.cases[i] == case_id for i in overlapping):
+                remaining = 0  # one case holds one place of a slot
+            yield Slot(self.desk.code, starts_at, ends_at, hours.parallel, remaining)
+
+    def next_free(self, *, case_id: uuid.UUID, now: datetime) -> Slot:
+        """The first slot from `now` on with a place for the case (searched step by step)."""
+        start, horizon = now, now + BOOKING_HORIZON
+        while start < horizon:
+            end = min(start + _SEARCH_STEP, horizon)
+            for slot in self.slots(start=start, end=end, case_id=case_id):
+                if slot.remaining > 0:
+                    return slot
+            start = end
+        raise DomainError(
+            f"{self.desk.name} has no free slot in the next {BOOKING_HORIZON.days} days"
+        )
+
+    def requested(self, *, case_id: uuid.UUID, starts_at: datetime, now: datetime) -> Slot:
+        """The slot starting at `starts_at` if it has a place for the case, else why not."""
+        if starts_at.tzinfo is None:
+            raise DomainError("starts_at needs a timezone", status=422)
+        when = to_station_time(starts_at)
+        if starts_at < now:
+            raise DomainError(f"starts_at {when} is in the past", status=422)
+        end = starts_at + timedelta(seconds=1)
+        slot = next(self.slots(start=starts_at, end=end, case_id=case_id), None)
+        if slot is None or slot.starts_at != starts_at:
+            raise DomainError(
+                f"{self.desk.name} holds no session starting at {when} (station time): "
+                f"{self.hours.describe()}",
+                status=422,
+            )
+        if slot.remaining == 0:
+            raise DomainError(
+                f"{self.desk.name} is full at {when} (station time), or the case is in it"
+            )
+        return slot
 
 
 def free_slots(
@@ -137,73 +209,8 @@ def free_slots(
 ) -> list[Slot]:
     """The desk's slots starting in [start, end) that have a free place."""
     desk = get_desk(session, desk_code)
-    calendar = calendar or working_calendar(session)
-    slots = _slots(session, desk=desk, hours=desk.hours, start=start, end=end, calendar=calendar)
-    return [slot for slot in slots if slot.remaining > 0]
-
-
-def _next_free_slot(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    case_id: uuid.UUID,
-    now: datetime,
-    calendar: WorkingCalendar,
-) -> Slot:
-    start = now
-    while start < now + BOOKING_HORIZON:
-        end = min(start + _SEARCH_STEP, now + BOOKING_HORIZON)
-        slots = _slots(
-            session,
-            desk=desk,
-            hours=hours,
-            start=start,
-            end=end,
-            calendar=calendar,
-            case_id=case_id,
-        )
-        for slot in slots:
-            if slot.remaining > 0:
-                return slot
-        start = end
-    raise DomainError(f"{desk.name} has no free slot in the next {BOOKING_HORIZON.days} days")
-
-
-def _requested_slot(
-    session: Session,
-    *,
-    desk: Desk,
-    hours: OpeningHours,
-    case_id: uuid.UUID,
-    starts_at: datetime,
-    now: datetime,
-    calendar: WorkingCalendar,
-) -> Slot:
-    if starts_at.tzinfo is None:
-        raise DomainError("starts_at needs a timezone", status=422)
-    when = to_station_time(starts_at)
-    if starts_at < now:
-        raise DomainError(f"starts_at {when} is in the past", status=422)
-    slots = _slots(
-        session,
-        desk=desk,
-        hours=hours,
-        start=starts_at,
-        end=starts_at + timedelta(seconds=1),
-        calendar=calendar,
-        case_id=case_id,
-    )
-    slot = next(slots, None)
-    if slot is None or slot.starts_at != starts_at:
-        raise DomainError(
-            f"{desk.name} holds no session starting at {when} (station time): "
-            f"{describe_hours(hours)}",
-            status=422,
-        )
-    if slot.remaining == 0:
-        raise DomainError(f"{desk.name} is full at {when} (station time), or the case is in it")
-    return slot
+    sheet = _Sheet(session, desk, calendar or working_calendar(session))
+    return [slot for slot in sheet.slots(start=start, end=end) if slot.remaining > 0]
 
 
 def book_session(
@@ -222,22 +229,12 @@ def book_session(
     within a year.
     """
     desk = _lock_desk(session, desk_code)
-    hours = desk.hours
     calendar = calendar or working_calendar(session)
+    sheet = _Sheet(session, desk, calendar)
     if starts_at is None:
-        slot = _next_free_slot(
-            session, desk=desk, hours=hours, case_id=case_id, now=now, calendar=calendar
-        )
+        slot = sheet.next_free(case_id=case_id, now=now)
     else:
-        slot = _requested_slot(
-            session,
-            desk=desk,
-            hours=hours,
-            case_id=case_id,
-            starts_at=starts_at,
-            now=now,
-            calendar=calendar,
-        )
+        slot = sheet.requested(case_id=case_id, starts_at=starts_at, now=now)
     booking = DeskSession(
         id=uuid.uuid4(),
         desk_code=desk.code,
@@ -261,11 +258,36 @@ def book_session(
 
 
 def release_session(session: Session, *, desk_session: DeskSession, now: datetime) -> None:
-    """Cancel a booked session, which frees its place; releasing twice changes nothing."""
+    """Cancel a booked session, which frees its place; releasing twice changes nothing.
+
+    A session that has an outcome took place: releasing it is a 409.
+    """
     _lock_desk(session, desk_session.desk_code)
+    session.refresh(desk_session)  # as it is now that no booking or release runs beside us
+    if desk_session.outcome is not None:
+        raise DomainError("the session took place (it has an outcome); it cannot be released")
     if desk_session.cancelled_at is None:
         desk_session.cancelled_at = now
         session.flush()
+
+
+def record_outcome(
+    session: Session, *, desk_session: DeskSession, outcome: str, now: datetime
+) -> DeskSession:
+    """What came of a session that took place: `resolved` or `failed` (409 otherwise)."""
+    if outcome not in SESSION_OUTCOMES:
+        raise DomainError(f"outcome must be one of {', '.join(SESSION_OUTCOMES)}", status=422)
+    _lock_desk(session, desk_session.desk_code)
+    session.refresh(desk_session)
+    if desk_session.cancelled_at is not None:
+        raise DomainError("the session was cancelled; it has no outcome")
+    if desk_session.starts_at > now:
+        raise DomainError(f"the session starts at {to_station_time(desk_session.starts_at)}")
+    if desk_session.outcome is not None and desk_session.outcome != outcome:
+        raise DomainError(f"the session's outcome is {desk_session.outcome} already")
+    desk_session.outcome = outcome
+    session.flush()
+    return desk_session
 
 
 def sessions_of_case(session: Session, case_id: uuid.UUID) -> list[DeskSession]:
@@ -279,36 +301,35 @@ def sessions_of_case(session: Session, case_id: uuid.UUID) -> list[DeskSession]:
     )
 
 
-def describe_hours(hours: OpeningHours) -> str:
-    """The hours in words, for error messages and the CLI."""
-    days = {
-        "working_days": "on working days",
-        "daily": "every day",
-        "weekdays": "on "
-        + ", ".join(
-            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d - 1] for d in sorted(hours.weekdays)
-        )
-        + " when they are working days",
-    }[hours.calendar.value]
-    return (
-        f"{days}, {hours.opens:%H:%M}–{hours.closes:%H:%M}, sessions of {hours.session_minutes} "
-        f"minutes, {hours.parallel} at a time"
-    )
+class HoursRefused(DomainError):
+    """Opening hours that cannot hold a session (422); `problems` names each field."""
+
+    status = 422
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        flat = "; ".join(f"{name}: {', '.join(found)}" for name, found in problems.items())
+        super().__init__(f"unusable opening hours ({flat})")
+        self.problems = problems
 
 
 def check_hours(values: dict[str, Any]) -> OpeningHours:
-    """Opening hours from a desk's fields, else a 422 naming what is wrong."""
+    """Opening hours from a desk's fields, else a 422 naming each field that is wrong."""
+    missing = [name for name in HOURS_FIELDS if name != "weekdays" and name not in values]
+    if missing:
+        raise HoursRefused({name: ["Missing data for required field."] for name in missing})
     try:
         return OpeningHours(
-            calendar=values["calendar"],
+            calendar=CalendarKind(values["calendar"]),
             weekdays=frozenset(values.get("weekdays") or ()),
             opens=values["opens"],
             closes=values["closes"],
             session_minutes=values["session_minutes"],
             parallel=values["parallel"],
         )
-    except (KeyError, ValueError) as exc:
-        raise DomainError(f"unusable opening hours: {exc}", status=422) from exc
+    except UnusableHours as exc:
+        raise HoursRefused(exc.problems) from exc
+    except ValueError as exc:  # a calendar kind or a clock time that does not parse
+        raise HoursRefused({"hours": [str(exc)]}) from exc
 
 
 def _desk_fields(desk: Desk) -> dict[str, Any]:
@@ -320,18 +341,20 @@ def save_desk(session: Session, *, code: str, changes: dict[str, Any]) -> Desk:
 
     Booked sessions stay as they are: staff reschedule them when the hours change.
     """
-    desk = session.get(Desk, code)
+    try:
+        desk: Desk | None = _lock_desk(session, code)  # no booking runs on the old hours meanwhile
+    except NotFound:
+        desk = None
     values = _desk_fields(desk) if desk is not None else {"weekdays": []}
     values.update(changes)
     if desk is None and "name" not in values:
         raise DomainError(f"a new desk {code!r} needs a name", status=422)
     hours = check_hours(values)
-    if hours.calendar.value != "weekdays":
-        values["weekdays"] = []
     normalised = {
         "name": values["name"],
         "calendar": hours.calendar.value,
-        "weekdays": sorted(hours.weekdays) if values["weekdays"] else [],
+        # Weekdays mean something on the weekdays calendar only; elsewhere they would mislead.
+        "weekdays": sorted(hours.weekdays) if hours.calendar is CalendarKind.WEEKDAYS else [],
         "opens": f"{hours.opens:%H:%M}",
         "closes": f"{hours.closes:%H:%M}",
         "session_minutes": hours.session_minutes,

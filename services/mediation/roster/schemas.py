@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from services.common.phones import mask_phone
+from services.common.phones import ChineseMobile, mask_phone
 from services.common.staff_auth import ROLES
 
 STAFF_ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,49}$", error="lower-case letters, digits, -")
@@ -15,7 +15,7 @@ class StaffIn(Schema):
         unknown = RAISE
 
     name = fields.String(validate=validate.Length(1, 50))
-    phone = fields.String(validate=validate.Length(1, 20))
+    phone = ChineseMobile()
     roles = fields.List(
         fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1)
     )
@@ -26,7 +26,7 @@ class StaffIn(Schema):
 class NewStaffIn(StaffIn):
     id = fields.String(required=True, validate=STAFF_ID)
     name = fields.String(required=True, validate=validate.Length(1, 50))
-    phone = fields.String(required=True, validate=validate.Length(1, 20))
+    phone = ChineseMobile(required=True)
     roles = fields.List(
         fields.String(validate=validate.OneOf(ROLES)),
         required=True,

@@ -8,6 +8,7 @@ from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.phones import ChineseMobile, mask_phone
 from services.common.transitions import HistoryOut
+from services.common.transitions import fields_by_action as describe_fields
 from services.rewards.claims.workflow import Action, ClaimStatus
 
 SEVERITIES = ("low", "medium", "high")
@@ -46,6 +47,11 @@ FIELDS_OF: dict[Action, type[Schema]] = {
     Action.DECIDE: DecideFields,
     Action.PAY: _Fields,
 }
+
+
+def fields_by_action() -> str:
+    """Each action's fields, for the API document (required ones marked *)."""
+    return describe_fields(FIELDS_OF, [a.value for a in Action])
 
 
 class TransitionIn(Schema):

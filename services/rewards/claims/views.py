@@ -25,6 +25,7 @@ from services.rewards.claims.schemas import (
     ClaimOut,
     ClaimQueryArgs,
     TransitionIn,
+    fields_by_action,
 )
 from services.rewards.runtime import RewardsRuntime
 
@@ -87,7 +88,9 @@ class ClaimItem(MethodView):
 @blp.route("/<uuid:claim_id>/transitions")
 class ClaimTransitions(MethodView):
     @blp.arguments(
-        TransitionIn, example={"action": "verify", "confirmed": True, "severity": "medium"}
+        TransitionIn,
+        example={"action": "verify", "confirmed": True, "severity": "medium"},
+        description="An action and its fields (* required):\n" + fields_by_action(),
     )
     @blp.response(200, ClaimOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")

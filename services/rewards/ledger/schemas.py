@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from services.common.phones import MaskedPhone
 from services.rewards.ledger.models import PayoutStatus
 from services.rewards.ledger.service import MONTH
-from services.rewards.ranges import DayRange
+from services.rewards.ranges import TimeRange
 
 
 class EntryOut(Schema):
@@ -44,8 +44,8 @@ class CorrectionIn(Schema):
 class PayoutQueryArgs(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in PayoutStatus]))
     batch = fields.String(validate=validate.Length(1, 40))
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = fields.AwareDateTime(data_key="from")
+    to = fields.AwareDateTime()
 
 
-LedgerQueryArgs = DayRange
+LedgerQueryArgs = TimeRange

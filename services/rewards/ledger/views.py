@@ -18,7 +18,6 @@ from services.rewards.ledger.schemas import (
     LedgerQueryArgs,
     PayoutQueryArgs,
 )
-from services.rewards.ranges import bounds
 from services.rewards.runtime import RewardsRuntime
 
 blp = Blueprint(
@@ -51,10 +50,9 @@ class Ledger(MethodView):
     @blp.arguments(LedgerQueryArgs, location="query")
     @blp.response(200, EntryOut(many=True))
     def get(self, args: dict[str, Any]) -> list[Any]:
-        """Entries written from `from` to `to` (station days, both included), oldest first."""
-        start, end = bounds(args["from_"], args["to"])
+        """Entries written from `from` (included) to `to` (excluded), oldest first."""
         with runtime().db.sessions() as session:
-            return service.entries(session, start=start, end=end)
+            return service.entries(session, start=args["from_"], end=args["to"])
 
 
 @blp.route("/ledger/<int:entry_id>/corrections")
@@ -88,8 +86,7 @@ class PayoutsCsv(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """The finance office's file (full phones: they pay them). Reading marks nothing;
         `fengqiao payouts export` takes the new orders and marks them exported."""
-        start = bounds(args["from_"], args["from_"])[0] if "from_" in args else None
-        end = bounds(args["to"], args["to"])[1] if "to" in args else None
+        start, end = args.get("from_"), args.get("to")
         with runtime().db.sessions() as session:
             if "batch" in args:
                 rows = payouts.batch(session, name=args["batch"])

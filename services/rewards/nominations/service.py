@@ -101,7 +101,13 @@ def _open(
 
 
 def open_nomination(session: Session, ctx: Context, *, report: dict[str, Any]) -> Nomination:
-    """A brave act or good deed arrived from intake (a partner agency nominated it)."""
+    """A brave act or good deed arrived from intake (a partner agency nominated it).
+
+    A report has one nomination: the same report sent again finds it.
+    """
+    existing = session.scalar(select(Nomination).where(Nomination.report_id == report["report_id"]))
+    if existing is not None:
+        return existing
     nominee = report["nominee"] or {}
     nomination = Nomination(
         id=uuid.uuid4(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,13 +12,13 @@ from services.rewards.claims import limits
 from services.rewards.claims.models import EnvelopeMonth, HazardClaim
 from services.rewards.ledger import service as ledger
 from services.rewards.ledger.models import EntryKind, LedgerEntry, SubjectKind
-from services.rewards.ranges import bounds, months
+from services.rewards.ranges import months
 from services.rewards.rules import RewardRules
 
 
-def envelopes(session: Session, *, start: date, end: date) -> dict[str, Any]:
+def envelopes(session: Session, *, start: datetime, end: datetime) -> dict[str, Any]:
     """Grid red envelopes paid in the range (corrections counted), and claims by status."""
-    low, high = bounds(start, end)
+    low, high = start, end
     original = aliased(LedgerEntry)
     subject = func.coalesce(original.subject_kind, LedgerEntry.subject_kind)
     kind = func.coalesce(original.kind, LedgerEntry.kind)
@@ -53,7 +53,7 @@ def envelopes(session: Session, *, start: date, end: date) -> dict[str, Any]:
 
 
 def budgets(
-    session: Session, *, start: date, end: date, rules: RewardRules
+    session: Session, *, start: datetime, end: datetime, rules: RewardRules
 ) -> list[dict[str, Any]]:
     """Each month of the range: its budget, what was paid out of it, promised, and left."""
     out = []
@@ -76,7 +76,9 @@ def budgets(
     return out
 
 
-def summary(session: Session, *, start: date, end: date, rules: RewardRules) -> dict[str, Any]:
+def summary(
+    session: Session, *, start: datetime, end: datetime, rules: RewardRules
+) -> dict[str, Any]:
     return {
         "from": start,
         "to": end,

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from services.common.blueprint import Blueprint
 from services.rewards.access import Endpoint, guard
-from services.rewards.ranges import DayRange
+from services.rewards.ranges import TimeRange
 from services.rewards.runtime import RewardsRuntime
 from services.rewards.stats import service
 
@@ -33,15 +33,15 @@ class BudgetOut(Schema):
 
 
 class StatsOut(Schema):
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
+    from_ = fields.AwareDateTime(data_key="from", attribute="from")
+    to = fields.AwareDateTime()
     envelopes = fields.Nested(EnvelopesOut)
     budgets = fields.List(fields.Nested(BudgetOut))
 
 
 @blp.route("")
 class Stats(MethodView):
-    @blp.arguments(DayRange, location="query")
+    @blp.arguments(TimeRange, location="query")
     @blp.response(200, StatsOut)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Envelopes paid and their amount, claims by status, and each month's budget."""
