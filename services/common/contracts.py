@@ -114,6 +114,17 @@ class TimelineEvent(StrEnum):
     REWARD_PAID = "reward_paid"
     AWARD_APPROVED = "award_approved"
     CLAIM_CLOSED = "claim_closed"
+    # rewards, nominations: one per step of the nomination workflow
+    NOTICE_PUBLISHED = "notice_published"
+    NOTICE_SKIPPED = "notice_skipped"
+    OBJECTION_FILED = "objection_filed"
+    OBJECTION_ANSWERED = "objection_answered"
+    NOTICE_ENDED = "notice_ended"
+    NOMINATION_EXTENDED = "nomination_extended"
+    NOMINATION_REJECTED = "nomination_rejected"
+    NOMINATION_HONOURED = "nomination_honoured"
+    NOMINATION_APPEALED = "nomination_appealed"
+    APPEAL_DECIDED = "appeal_decided"
     # notify
     SMS_SENT = "sms_sent"
     SMS_FAILED = "sms_failed"

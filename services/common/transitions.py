@@ -39,6 +39,24 @@ class Problems:
         return bool(self.state or self.access or self.fields)
 
 
+def unprocessable(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """flask-smorest's 422 body, naming each bad field."""
+    return {"code": 422, "status": "Unprocessable Entity", "errors": {"json": fields}}
+
+
+class FieldsRefused(DomainError):
+    """Fields a schema accepted but a rule refuses (a date too old, a village not yours)."""
+
+    def __init__(self, problems: Problems) -> None:
+        super().__init__(
+            "; ".join(f"{n}: {'; '.join(m)}" for n, m in problems.fields.items()), status=422
+        )
+        self.problems = problems
+
+    def body(self) -> dict[str, Any]:
+        return unprocessable(self.problems.fields)
+
+
 class TransitionRefused(DomainError):
     """The step may not be taken; carries every problem and answers 409, 403 or 422."""
 
@@ -64,11 +82,7 @@ class TransitionRefused(DomainError):
             }
         if self.status == 403:
             return {"code": 403, "status": "Forbidden", "message": self.message}
-        return {
-            "code": 422,
-            "status": "Unprocessable Entity",
-            "errors": {"json": self.problems.fields},
-        }
+        return unprocessable(self.problems.fields)
 
 
 def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -49,6 +49,7 @@ STATUS_BY_EVENT: dict[str, str] = {
     TimelineEvent.CASE_DECLINED: "declined",
     TimelineEvent.REWARD_PAID: "rewarded",
     TimelineEvent.AWARD_APPROVED: "rewarded",
+    TimelineEvent.NOMINATION_HONOURED: "rewarded",
     TimelineEvent.CASE_CLOSED: "closed",
     TimelineEvent.CLAIM_CLOSED: "closed",
     TimelineEvent.CLAIM_REJECTED: "closed",

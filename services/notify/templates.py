@@ -122,6 +122,21 @@ TEMPLATES = {
             1,
             "网格红包{amount}元已发放（查询码{tracking_code}），感谢您守护平安。",
         ),
+        Template(
+            "nomination_step",
+            1,
+            "{award}推荐（查询码{tracking_code}）：{step}。",
+        ),
+        Template(
+            "award_paid",
+            1,
+            "您的{award}奖励{amount}元已发放（查询码{tracking_code}），请留意查收。",
+        ),
+        Template(
+            "nomination_overdue",
+            1,
+            "{award}推荐（查询码{tracking_code}）{what}已超时，请尽快处理。",
+        ),
     )
 }
 

@@ -14,9 +14,10 @@ def blueprints() -> list[Blueprint]:
     """Every part of the rewards API; a new part adds its blueprint here."""
     from services.rewards.claims.views import blp as claims
     from services.rewards.ledger.views import blp as ledger
+    from services.rewards.nominations.views import blp as nominations
     from services.rewards.stats.views import blp as stats
 
-    return [claims, ledger, stats]
+    return [claims, ledger, nominations, stats]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:

@@ -50,6 +50,7 @@ def send_sms(
     params: dict[str, Any],
     report_id: uuid.UUID | None,
     test: bool,
+    urgent: bool = False,
 ) -> None:
     """Ask notify for one SMS; `key` makes it happen at most once."""
     if not recipient:
@@ -62,7 +63,7 @@ def send_sms(
             "recipient": recipient,
             "template": template,
             "params": params,
-            "priority": "normal",
+            "priority": "urgent" if urgent else "normal",
             "report_id": report_id,
             "test": test,
         },
