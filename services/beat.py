@@ -1,7 +1,8 @@
 """The one beat scheduler: `celery -A services.beat beat`.
 
-It only sends periodic tasks, by name, to each service's queue; that service's workers run
-them. Run exactly one beat per deployment.
+It only sends periodic tasks, by name, to each service's periodic queue (`<service>_periodic`),
+where no backlog of messages holds them back; that service's workers run them. Run exactly
+one beat per deployment.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from services.common.celery_app import create_celery
 from services.common.config import SCHEDULER, SERVICES, load_settings
 from services.common.logging import configure_logging
-from services.common.scheduling import relay_schedule
+from services.common.scheduling import on_periodic_queues, relay_schedule
 from services.intake import scheduled as intake_scheduled
 from services.notify import scheduled as notify_scheduled
 
@@ -26,7 +27,7 @@ def beat_schedule(relay_seconds: float) -> dict[str, dict[str, Any]]:
         schedule.update(relay_schedule(service, relay_seconds))
     for service_schedule in SERVICE_SCHEDULES:
         schedule.update(service_schedule)
-    return schedule
+    return on_periodic_queues(schedule)
 
 
 configure_logging("beat")

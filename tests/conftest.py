@@ -66,11 +66,10 @@ def service_databases(
             runtime = build(_settings(service, urls[service], _redis_server, var_dir))
             bootstrap(runtime, seed)
             runtime.db.dispose()
-        station = load_station(runtime.settings.station_file)
         databases = infra.ServiceDatabases(
             urls,
             seeders={service: seed for service, (_, seed) in BUILDERS.items()},
-            station=station,
+            station=load_station(runtime.settings.station_file),
         )
         yield databases
         databases.dispose()

@@ -19,7 +19,7 @@ from services.common.contracts import ALL_CONTRACTS
 from services.common.migrations import upgrade
 from services.common.scheduling import relay_task_name
 from tests import infra
-from tests.racing import race
+from tests.races import errors_in, run_together
 
 ROOT = Path(services.__file__).parent
 
@@ -117,7 +117,7 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
         seeded = 1 + sum(len(station[part]) for part in ("officers", "villages", "desks"))
         runtimes = [mediation_runtime.build(settings) for _ in range(3)]
         try:
-            added = race(
+            added = run_together(
                 *[
                     partial(bootstrap, runtime, mediation_service.seed_station)
                     for runtime in runtimes
@@ -126,6 +126,7 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
         finally:
             for runtime in runtimes:
                 runtime.db.dispose()
+        assert errors_in(added) == []
         assert sorted(added) == [0, 0, seeded]  # the duty leader, officers, villages, desks
     finally:
         infra.drop_database(url)
@@ -163,5 +164,19 @@ def test_recorded_sms_are_sent_from_a_queue_of_their_own() -> None:
     from services.notify.delivery import DELIVER_SMS
 
     assert queue_of(DELIVER_SMS.task) == "notify_deliver" != queue_of("notify.send_sms")
-    assert worker_queues("notify") == ["notify", "notify_deliver"]
-    assert worker_queues("intake") == ["intake"]
+    assert worker_queues("notify") == ["notify", "notify_deliver", "notify_periodic"]
+    assert worker_queues("intake") == ["intake", "intake_periodic"]
+
+
+def test_periodic_tasks_go_to_a_queue_their_service_alone_consumes() -> None:
+    """A backlog of messages never holds back a relay, a deadline scan or a retry."""
+    from services.beat import beat_schedule
+    from services.common.celery_app import periodic_queue, queue_of, worker_queues
+
+    for name, entry in beat_schedule(1.0).items():
+        service = entry["task"].split(".", 1)[0]
+        queue = entry["options"]["queue"]
+        assert queue == periodic_queue(service) == f"{service}_periodic", name
+        assert queue in worker_queues(service), name
+        assert queue != queue_of(entry["task"]), name  # not behind the service's messages
+        assert all(queue not in worker_queues(other) for other in SERVICES if other != service)

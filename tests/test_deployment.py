@@ -24,7 +24,6 @@ from services.cli.run import DEFAULT_PORTS, plan
 from services.common.celery_app import queue_of, worker_queues
 from services.common.config import SERVICES
 from services.common.contracts import ALL_CONTRACTS
-from services.common.scheduling import relay_task_name
 from services.notify.delivery import DELIVER_SMS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,11 +131,13 @@ def consumed_queues(argvs: list[list[str]]) -> set[str]:
 
 
 def routed_queues() -> set[str]:
-    """Every queue a message can be sent to: contracts, outbox relays and notify's delivery."""
+    """Every queue a message can be sent to: contracts, notify's delivery, periodic tasks."""
+    from services.beat import beat_schedule  # beat sets up its process when imported
+
     tasks = {contract.task for contract in ALL_CONTRACTS}
-    tasks |= {relay_task_name(service) for service in SERVICES}
     tasks.add(DELIVER_SMS.task)
-    return {queue_of(task) for task in tasks}
+    periodic = {entry["options"]["queue"] for entry in beat_schedule(1.0).values()}
+    return {queue_of(task) for task in tasks} | periodic
 
 
 # --- finding code without importing it ----------------------------------------------------
@@ -249,6 +250,11 @@ def test_worker_container_consumes_its_own_queue(service: str) -> None:
 def test_every_routed_queue_has_a_compose_worker() -> None:
     missing = routed_queues() - consumed_queues(compose_argvs())
     assert not missing, f"no worker in docker-compose.yml consumes {sorted(missing)}"
+
+
+def test_every_service_has_a_periodic_queue_its_compose_worker_consumes() -> None:
+    for service in SERVICES:
+        assert f"{service}_periodic" in consumed_queues(commands_of(f"{service}-worker"))
 
 
 def test_every_routed_queue_has_a_make_run_worker() -> None:

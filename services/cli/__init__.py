@@ -44,13 +44,18 @@ def migrate(only: str | None) -> None:
 def _register_subcommands() -> None:
     from services.cli.agency import agency
     from services.cli.demo import demo
+    from services.cli.desks import calendar, desks
+    from services.cli.messages import messages
     from services.cli.run import run
     from services.cli.staff import staff
 
     main.add_command(agency)
     main.add_command(staff)
     main.add_command(demo)
+    main.add_command(messages)
     main.add_command(run)
+    main.add_command(desks)
+    main.add_command(calendar)
 
 
 _register_subcommands()

@@ -1,7 +1,9 @@
 """The Celery app factory: one configuration for every service's worker and publisher.
 
-Each service consumes exactly one queue, named after it; a task named "<service>.<action>"
-is routed to that queue, so a publisher needs only the task's name (`send_task`).
+A task named "<service>.<action>" is routed to the queue named after its service, so a
+publisher needs only the task's name (`send_task`). A service's workers also consume its
+periodic queue (`<service>_periodic`, where beat sends relays, scans and purges, so a
+backlog of messages never holds them back) and any queue a task has of its own.
 """
 
 from __future__ import annotations
@@ -16,21 +18,44 @@ from services.common.config import SERVICES, Settings
 # recorded SMS must not wait behind a backlog of requests to record more.
 OWN_QUEUE = {"notify.deliver_sms": "notify_deliver"}
 
+# The longest a task waits before it runs again, by what makes it wait. A worker holds a
+# message with a countdown unacknowledged until it has run, so the broker's visibility
+# timeout below is derived from the longest of these; a test ties every task to it.
+RETRY_BACKOFF_MAX_SECONDS = 300  # between two tries of a message (consumers, callbacks)
+COUNTDOWNS_SECONDS = {"retry backoff": RETRY_BACKOFF_MAX_SECONDS}
+# The longest a task may take once it runs (a provider call, a callback POST, a big purge).
+LONGEST_RUN_SECONDS = 600
+# Redis hands a message no worker acknowledged in this time to another worker.
+VISIBILITY_TIMEOUT_SECONDS = max(COUNTDOWNS_SECONDS.values()) + LONGEST_RUN_SECONDS
+# A message handled once may come again within this time (a redelivery after the visibility
+# timeout, plus its countdown); processed message ids must be kept longer than this.
+LONGEST_REDELIVERY_SECONDS = VISIBILITY_TIMEOUT_SECONDS + max(COUNTDOWNS_SECONDS.values())
 
-def queue_of(task_name: str) -> str:
-    """The queue a task is routed to: its own, or the service part of its name."""
-    if task_name in OWN_QUEUE:
-        return OWN_QUEUE[task_name]
+
+def service_of(task_name: str) -> str:
+    """The service a task belongs to: the first part of its name."""
     service = task_name.split(".", 1)[0]
     if service not in SERVICES:
         raise ValueError(f"task {task_name!r} names no service")
     return service
 
 
+def queue_of(task_name: str) -> str:
+    """The queue a task is routed to: its own, or the service part of its name."""
+    if task_name in OWN_QUEUE:
+        return OWN_QUEUE[task_name]
+    return service_of(task_name)
+
+
+def periodic_queue(service: str) -> str:
+    """The queue beat sends a service's periodic tasks to."""
+    return f"{service}_periodic"
+
+
 def worker_queues(service: str) -> list[str]:
     """Every queue a service's workers consume."""
     own = {queue for task, queue in OWN_QUEUE.items() if task.split(".", 1)[0] == service}
-    return [service, *sorted(own)]
+    return [service, *sorted(own), periodic_queue(service)]
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -42,9 +67,10 @@ def create_celery(settings: Settings) -> Celery:
     if settings.embedded_broker:
         app.conf.broker_transport = "services.common.filesystem_broker:Transport"
     app.conf.update(
-        # Longer than any countdown a task schedules (callback retries wait up to an hour):
-        # Redis redelivers a message whose worker has not acknowledged it by then.
-        broker_transport_options={"visibility_timeout": 7200, **settings.broker_transport_options},
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            **settings.broker_transport_options,
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         task_serializer="json",

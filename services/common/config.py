@@ -26,6 +26,10 @@ class Settings:
     var_dir: Path = Path("var")
     station_file: Path = DEFAULT_STATION_FILE
     outbox_relay_seconds: float = 1.0
+    # A message whose handler keeps failing is tried this many more times, then parked.
+    message_max_retries: int = 12
+    # Published outbox rows and processed message ids are kept this long (a week).
+    message_retention_hours: float = 168.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,4 +77,6 @@ def load_settings(service: str, env: Env | None = None) -> Settings:
         var_dir=var_dir,
         station_file=Path(env.str("STATION_FILE", str(DEFAULT_STATION_FILE))),
         outbox_relay_seconds=env.float("OUTBOX_RELAY_SECONDS", 1.0),
+        message_max_retries=env.int("MESSAGE_MAX_RETRIES", 12),
+        message_retention_hours=env.float("MESSAGE_RETENTION_HOURS", 168.0),
     )

@@ -3,6 +3,11 @@
 A contract names a task ("<service>.<action>") and the marshmallow schema of its one
 argument, `message`. Every message carries a `message_id`, chosen by the sender before it
 is queued, which the receiver records so that a redelivered message does nothing.
+
+Contracts change by addition: a consumer ignores fields it does not know, so a newer
+producer may add one during a rolling deploy. A change a consumer cannot ignore raises
+`version`; a consumer refuses a message newer than the version it knows, and the message
+waits with the consumer's dead letters until the consumer has been upgraded.
 """
 
 from __future__ import annotations
@@ -11,34 +16,38 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.celery_app import queue_of
 
 
-class Message(Schema):
-    class Meta:
-        unknown = RAISE
+class Part(Schema):
+    """A nested part of a message: fields a newer producer added are ignored."""
 
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Message(Part):
     message_id = fields.UUID(required=True)
     version = fields.Integer(required=True)
     sent_at = fields.AwareDateTime(required=True)
 
 
-class Location(Schema):
+class Location(Part):
     village = fields.String(required=True)
     address = fields.String(load_default=None, allow_none=True)
     lat = fields.Float(load_default=None, allow_none=True)
     lon = fields.Float(load_default=None, allow_none=True)
 
 
-class Person(Schema):
+class Person(Part):
     name = fields.String(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True)
     role = fields.String(load_default=None, allow_none=True)
 
 
-class Hazard(Schema):
+class Hazard(Part):
     category = fields.String(required=True)
     severity = fields.String(required=True)
 
@@ -85,6 +94,15 @@ class ReportEventV1(Message):
     detail = fields.String(load_default="", validate=validate.Length(max=500))
 
 
+class NewerVersion(ValidationError):
+    """A message of a version newer than the consumer knows: it waits, it is never guessed at."""
+
+
+def _version_of(message: dict[str, Any]) -> int | None:
+    version = message.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
 @dataclass(frozen=True)
 class Contract:
     task: str
@@ -102,7 +120,16 @@ class Contract:
         return self.schema()
 
     def load(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Validate a received message; raises marshmallow.ValidationError if it is malformed."""
+        """Validate a received message; raises marshmallow.ValidationError if it is malformed.
+
+        A message of a newer version than this contract raises `NewerVersion` (a
+        ValidationError) before its fields are looked at: they may mean something else.
+        """
+        version = _version_of(message) if isinstance(message, dict) else None
+        if version is not None and version > self.version:
+            raise NewerVersion(
+                {"version": [f"version {version} is newer than {self.version}, the newest known"]}
+            )
         loaded: dict[str, Any] = self._schema.load(message)
         return loaded
 

@@ -48,7 +48,21 @@ def check_broker(celery: Celery) -> None:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
 
 
-def health_blueprint(*, service: str, db: Database, celery: Celery) -> Blueprint:
+def dead_letter_report(count: Callable[[], int]) -> str:
+    """How many parked messages wait, for /readyz: worth a look, never a reason to be unready."""
+    try:
+        return f"{count()} waiting"
+    except Exception as exc:  # the database check says why
+        return f"unknown: {type(exc).__name__}"
+
+
+def health_blueprint(
+    *,
+    service: str,
+    db: Database,
+    celery: Celery,
+    dead_letters: Callable[[], int] | None = None,
+) -> Blueprint:
     """The health endpoints of one service."""
     blp = Blueprint("health", __name__, description="Liveness and readiness probes")
     checks: dict[str, Callable[[], Any]] = {
@@ -81,6 +95,8 @@ def health_blueprint(*, service: str, db: Database, celery: Celery) -> Blueprint
                     results[name] = f"unreachable: {type(exc).__name__}"
             failing = [name for name, result in results.items() if result != "ok"]
             status = "ok" if not failing else "failing: " + ", ".join(failing)
+            if dead_letters is not None:
+                results["dead_letters"] = dead_letter_report(dead_letters)
             return {"status": status, "service": service, "checks": results}, (
                 503 if failing else 200
             )

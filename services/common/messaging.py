@@ -6,28 +6,36 @@ rows are handed to the broker at once; a periodic relay picks up anything the br
 not take (it was down, the process died), so an accepted change is never lost. Delivery
 is at least once: every consumer records the `message_id` it handled in
 `processed_messages`, in the transaction of its own effects, and does nothing the second time.
+
+No message is dropped. One that fails its contract, or whose handler keeps failing, is
+parked in the consumer's `dead_letters` table, from where `fengqiao messages replay` sends
+it again. Published outbox rows and processed ids are pruned once no redelivery can come.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
-from sqlalchemy import String, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, Text, delete, func, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.common.celery_app import LONGEST_REDELIVERY_SECONDS, RETRY_BACKOFF_MAX_SECONDS
 from services.common.clock import Clock
 from services.common.contracts import Contract
 from services.common.db import Database
+from services.common.logging import mask_personal_data
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,15 @@ _PENDING_KEY = "outbox_pending"
 # After the broker refuses a message, the fast path stands aside this long and leaves the
 # rows to the periodic relay, so that requests do not each wait for a dead broker.
 FAST_PATH_PAUSE_SECONDS = 10.0
+# Errors that trying again cannot fix: the message is parked at once. A contract's
+# ValidationError covers a newer version than the consumer knows (NewerVersion).
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ValidationError, DataError)
+DEFAULT_MAX_RETRIES = 12
+DEFAULT_RETENTION = timedelta(days=7)
+_ERROR_CHARS = 2000
+# Dead letters are keyed by message id; a message too malformed to have one gets an id
+# derived from its content, so parking it twice still finds one row.
+_UNNAMED_MESSAGES = uuid.UUID("6f1d7e0a-3c57-4a8e-9a57-1b0c2b7e5d10")
 
 
 class OutboxMixin:
@@ -53,7 +70,37 @@ class ProcessedMessageMixin:
 
     message_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(100))
-    processed_at: Mapped[datetime]
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DeadLetterMixin:
+    """Columns of a service's parked messages: ones it could not handle, kept to replay."""
+
+    message_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int]
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), index=True)  # "waiting" or "replayed"
+    replayed_at: Mapped[datetime | None]
+
+
+def dead_letter_key(message: object, task_id: str | None) -> uuid.UUID:
+    """The id a message is parked under: its message id, its task id, or one from its content."""
+    for candidate in (message.get("message_id") if isinstance(message, dict) else None, task_id):
+        try:
+            return uuid.UUID(str(candidate))
+        except ValueError:
+            continue
+    return uuid.uuid5(_UNNAMED_MESSAGES, json.dumps(message, sort_keys=True, default=str))
+
+
+def describe(error: BaseException) -> str:
+    """An error as stored with a dead letter: its kind and text, personal data masked."""
+    text = error.messages if isinstance(error, ValidationError) else error
+    return mask_personal_data(f"{type(error).__name__}: {text}")[:_ERROR_CHARS]
 
 
 Handler = Callable[[Session, dict[str, Any]], object]
@@ -71,13 +118,27 @@ class Messaging:
         clock: Clock,
         outbox: type[OutboxMixin],
         processed: type[ProcessedMessageMixin],
+        dead_letters: type[DeadLetterMixin],
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
+        if retention.total_seconds() <= LONGEST_REDELIVERY_SECONDS:
+            raise ValueError(
+                f"messages must be kept longer than a redelivery can take"
+                f" ({LONGEST_REDELIVERY_SECONDS} s); {retention} is too short"
+            )
+        if max_retries < 0:
+            raise ValueError("max_retries cannot be negative")
         self.service = service
         self.db = db
         self.celery = celery
         self.clock = clock
         self.outbox = outbox
         self.processed = processed
+        self.dead_letters = dead_letters
+        self.max_retries = max_retries
+        self.retention = retention
+        self.retry_backoff_max = RETRY_BACKOFF_MAX_SECONDS
         self._fast_path_paused_until = 0.0
 
     # -- writing -----------------------------------------------------------------------
@@ -89,11 +150,16 @@ class Messaging:
         body = contract.dump(
             {**payload, "message_id": message_id, "version": contract.version, "sent_at": now}
         )
-        session.add(
-            self.outbox(id=message_id, task=contract.task, payload=body, created_at=now)  # type: ignore[call-arg]
-        )
-        session.info.setdefault(_PENDING_KEY, []).append(message_id)
+        self._write_outbox(session, outbox_id=message_id, task=contract.task, payload=body)
         return message_id
+
+    def _write_outbox(
+        self, session: Session, *, outbox_id: uuid.UUID, task: str, payload: dict[str, Any]
+    ) -> None:
+        session.add(
+            self.outbox(id=outbox_id, task=task, payload=payload, created_at=self.clock.now())  # type: ignore[call-arg]
+        )
+        session.info.setdefault(_PENDING_KEY, []).append(outbox_id)
 
     @contextmanager
     def transaction(
@@ -158,56 +224,217 @@ class Messaging:
 
         The handler runs inside one transaction with the record that the message was
         handled, so it runs to completion exactly once per message id however often the
-        broker delivers it. Malformed messages are logged and dropped (retrying cannot fix
-        them); anything else is retried with backoff.
+        broker delivers it. A failure is retried with backoff, `max_retries` times; then,
+        or at once for an error that retrying cannot fix (PERMANENT_ERRORS: a message that
+        fails its contract, a value the database refuses), the message is parked.
         """
 
         def register(handler: Handler) -> Task[Any, Any]:
             def run(task: Task[Any, Any], message: dict[str, Any]) -> None:
+                retries: int = task.request.retries or 0
                 try:
-                    loaded = contract.load(message)
-                except ValidationError as exc:
-                    log.error("dropping malformed %s message: %s", contract.task, exc.messages)
-                    return
-                self.handle_once(contract, loaded, handler)
+                    self.handle_once(contract, contract.load(message), handler)
+                except PERMANENT_ERRORS as exc:
+                    self._park_or_retry(task, message, exc, permanent=True)
+                except Exception as exc:
+                    if retries >= self.max_retries:
+                        self._park_or_retry(task, message, exc, permanent=False)
+                        return
+                    log.warning(
+                        "%s %s failed (try %d of %d), retrying: %s",
+                        contract.task,
+                        task.request.id,
+                        retries + 1,
+                        self.max_retries + 1,
+                        describe(exc),
+                    )
+                    raise task.retry(exc=exc, countdown=self.retry_delay(retries)) from exc
 
             run.__name__ = handler.__name__
             run.__doc__ = handler.__doc__
             # shared=False: Celery would otherwise add the task to every app in the
-            # process, bound to this service's database.
+            # process, bound to this service's database. Retries are counted above, so
+            # Celery's own limit is off (it would drop the message at its limit).
             task: Task[Any, Any] = self.celery.task(
-                shared=False,
-                name=contract.task,
-                bind=True,
-                autoretry_for=(Exception,),
-                dont_autoretry_for=(ValidationError,),
-                retry_backoff=True,
-                retry_backoff_max=300,
-                retry_jitter=True,
-                max_retries=12,
+                shared=False, name=contract.task, bind=True, max_retries=None
             )(run)
             return task
 
         return register
 
-    def handle_once(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
-        """Run `handler` for `message` unless it already ran; True if it ran now."""
-        message_id: uuid.UUID = message["message_id"]
+    def retry_delay(self, retries: int) -> int:
+        """Seconds before the next try: exponential with full jitter, at most the maximum."""
+        return get_exponential_backoff_interval(
+            factor=1, retries=retries, maximum=self.retry_backoff_max, full_jitter=True
+        )
+
+    def _park_or_retry(
+        self, task: Task[Any, Any], message: Any, error: BaseException, *, permanent: bool
+    ) -> None:
+        tries = (task.request.retries or 0) + 1
         try:
-            with self.transaction() as session:
-                if session.get(self.processed, message_id) is not None:
-                    return False
-                session.add(
-                    self.processed(  # type: ignore[call-arg]
-                        message_id=message_id, task=contract.task, processed_at=self.clock.now()
-                    )
+            self.park(
+                task=task.name,
+                message=message,
+                error=error,
+                attempts=tries,
+                task_id=task.request.id,
+            )
+        except Exception as exc:
+            # Parking needs the database; while it cannot be reached the message stays on
+            # the broker, to be tried (and parked) again.
+            log.error("could not park %s %s: %s", task.name, task.request.id, describe(exc))
+            raise task.retry(exc=exc, countdown=self.retry_backoff_max) from exc
+        log.error(
+            "parked %s %s after %d %s: %s; %d dead letters of %s wait",
+            task.name,
+            task.request.id,
+            tries,
+            "try (cannot succeed)" if permanent else "tries",
+            describe(error),
+            self.waiting_dead_letters(),
+            self.service,
+        )
+
+    # -- dead letters ------------------------------------------------------------------
+
+    def park(
+        self,
+        *,
+        task: str,
+        message: Any,
+        error: BaseException,
+        attempts: int,
+        task_id: str | None = None,
+    ) -> uuid.UUID:
+        """Keep a message that could not be handled, in a transaction of its own.
+
+        The same message parked again is the same row: its tries are added and the newest
+        error kept, and it waits again if it had been replayed.
+        """
+        key = dead_letter_key(message, task_id)
+        payload = message if isinstance(message, dict) else {"unreadable": message}
+        text = describe(error)
+        for last in (False, True):
+            now = self.clock.now()
+            try:
+                with self.db.transaction() as session:
+                    row = session.get(self.dead_letters, key, with_for_update=True)
+                    if row is None:
+                        session.add(
+                            self.dead_letters(  # type: ignore[call-arg]
+                                message_id=key,
+                                task=task,
+                                payload=payload,
+                                error=text,
+                                attempts=attempts,
+                                first_failed_at=now,
+                                last_failed_at=now,
+                                status="waiting",
+                            )
+                        )
+                    else:
+                        row.attempts += attempts
+                        row.error, row.last_failed_at, row.status = text, now, "waiting"
+                        row.replayed_at = None
+                break
+            except IntegrityError:
+                if last:
+                    raise
+                # A twin delivery parked it first: update that row instead.
+        return key
+
+    def waiting_dead_letters(self) -> int:
+        """How many parked messages wait to be replayed."""
+        dead = self.dead_letters
+        with self.db.sessions() as session:
+            count = session.scalar(
+                select(func.count()).select_from(dead).where(dead.status == "waiting")
+            )
+        return int(count or 0)
+
+    def parked(self, *, include_replayed: bool = False) -> list[DeadLetterMixin]:
+        """Parked messages, oldest failure first; only those waiting unless asked."""
+        dead = self.dead_letters
+        query = select(dead).order_by(dead.first_failed_at, dead.message_id)
+        if not include_replayed:
+            query = query.where(dead.status == "waiting")
+        with self.db.sessions() as session:
+            return list(session.scalars(query))
+
+    def replay(self, *, message_ids: list[uuid.UUID] | None = None) -> list[uuid.UUID]:
+        """Send parked messages again through the outbox (all waiting ones if no ids given).
+
+        The message keeps its id, so a replay that reaches a consumer which has meanwhile
+        handled it does nothing; it leaves as a new outbox row, and is marked replayed.
+        """
+        dead = self.dead_letters
+        query = select(dead).where(dead.status == "waiting").order_by(dead.first_failed_at)
+        if message_ids is not None:
+            query = query.where(dead.message_id.in_(message_ids))
+        replayed: list[uuid.UUID] = []
+        with self.transaction() as session:
+            for row in session.scalars(query.with_for_update(skip_locked=True)):
+                self._write_outbox(
+                    session, outbox_id=uuid.uuid4(), task=row.task, payload=row.payload
                 )
-                session.flush()  # a concurrent twin fails here, before any effect
-                handler(session, message)
-        except IntegrityError:
-            with self.db.transaction() as session:
-                if session.get(self.processed, message_id) is not None:
-                    log.info("%s %s was handled by another worker", contract.task, message_id)
-                    return False
-            raise
+                row.status, row.replayed_at = "replayed", self.clock.now()
+                replayed.append(row.message_id)
+        if replayed:
+            log.warning("replayed %d dead letters of %s", len(replayed), self.service)
+        return replayed
+
+    # -- pruning -----------------------------------------------------------------------
+
+    def prune(self) -> dict[str, int]:
+        """Forget published outbox rows and processed message ids older than `retention`."""
+        cutoff = self.clock.now() - self.retention
+        outbox, processed = self.outbox, self.processed
+        with self.db.transaction() as session:
+            published = session.execute(delete(outbox).where(outbox.published_at < cutoff))
+            handled = session.execute(delete(processed).where(processed.processed_at < cutoff))
+        pruned = {"outbox": published.rowcount, "processed": handled.rowcount}  # type: ignore[attr-defined]
+        waiting = self.waiting_dead_letters()
+        if waiting:
+            log.warning(
+                "%d dead letters of %s wait: `fengqiao messages dead %s` lists them",
+                waiting,
+                self.service,
+                self.service,
+            )
+        return pruned
+
+    def handle_once(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
+        """Run `handler` for `message` unless it already ran; True if it ran now.
+
+        A conflict with a twin that committed first is handled here: the same message id
+        means the work is done; another id (the same report sent twice) gets one more run,
+        in which the handler finds the twin's row by its natural key.
+        """
+        message_id: uuid.UUID = message["message_id"]
+        conflicts = 0
+        while True:
+            try:
+                return self._handle(contract, message, handler)
+            except IntegrityError:
+                with self.db.sessions() as session:
+                    if session.get(self.processed, message_id) is not None:
+                        log.info("%s %s was handled by another worker", contract.task, message_id)
+                        return False
+                conflicts += 1
+                if conflicts > 1:
+                    raise
+
+    def _handle(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
+        message_id: uuid.UUID = message["message_id"]
+        with self.transaction() as session:
+            if session.get(self.processed, message_id) is not None:
+                return False
+            session.add(
+                self.processed(  # type: ignore[call-arg]
+                    message_id=message_id, task=contract.task, processed_at=self.clock.now()
+                )
+            )
+            session.flush()  # a concurrent twin fails here, before any effect
+            handler(session, message)
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -18,7 +19,12 @@ from services.common.db import Database
 from services.common.errors import register_error_handlers
 from services.common.health import health_blueprint
 from services.common.logging import configure_logging
-from services.common.messaging import Messaging, OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import (
+    DeadLetterMixin,
+    Messaging,
+    OutboxMixin,
+    ProcessedMessageMixin,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -45,6 +51,7 @@ def build_runtime(
     settings: Settings,
     outbox: type[OutboxMixin],
     processed: type[ProcessedMessageMixin],
+    dead_letters: type[DeadLetterMixin],
     clock: Clock | None = None,
 ) -> R:
     """Wire one service's infrastructure from its settings."""
@@ -58,6 +65,9 @@ def build_runtime(
         clock=clock,
         outbox=outbox,
         processed=processed,
+        dead_letters=dead_letters,
+        max_retries=settings.message_max_retries,
+        retention=timedelta(hours=settings.message_retention_hours),
     )
     return runtime_class(settings=settings, clock=clock, db=db, celery=celery, messaging=messaging)
 
@@ -92,7 +102,12 @@ def create_api_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin()})
     api.register_blueprint(
-        health_blueprint(service=runtime.service, db=runtime.db, celery=runtime.celery)
+        health_blueprint(
+            service=runtime.service,
+            db=runtime.db,
+            celery=runtime.celery,
+            dead_letters=runtime.messaging.waiting_dead_letters,
+        )
     )
     for blp in blueprints:
         api.register_blueprint(blp)

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import ServiceBase, service_metadata
-from services.common.messaging import OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import DeadLetterMixin, OutboxMixin, ProcessedMessageMixin
 
 
 class Base(ServiceBase):
@@ -190,3 +190,7 @@ class OutboxMessage(OutboxMixin, Base):
 
 class ProcessedMessage(ProcessedMessageMixin, Base):
     __tablename__ = "processed_messages"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"

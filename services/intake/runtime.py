@@ -12,7 +12,7 @@ from services.common.clock import Clock
 from services.common.config import Settings, load_settings
 from services.common.db import Database
 from services.common.runtime import Runtime, build_runtime
-from services.intake.models import OutboxMessage, ProcessedMessage, Village
+from services.intake.models import DeadLetter, OutboxMessage, ProcessedMessage, Village
 from services.intake.ratelimit import RateLimiter, rate_limiter
 from services.intake.rules import IntakeRules, load_rules
 
@@ -59,5 +59,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Intak
         settings=settings or load_settings("intake"),
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
         clock=clock,
     )

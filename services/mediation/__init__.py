@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest import Blueprint
 
 from services.common.clock import Clock
 from services.common.config import Settings
 from services.common.runtime import create_service_app
+
+
+def blueprints() -> list[Blueprint]:
+    """The staff API's blueprints, one line per domain."""
+    from services.mediation.desks.views import calendar, desks
+
+    return [
+        desks,
+        calendar,
+    ]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
@@ -19,4 +30,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         title="Fengqiao mediation",
         description="Dispute cases from first contact to follow-up visit.",
+        blueprints=blueprints(),
+        security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )

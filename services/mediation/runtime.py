@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from services.common.clock import Clock
 from services.common.config import Settings, load_settings
 from services.common.runtime import Runtime, build_runtime
-from services.mediation.models import OutboxMessage, ProcessedMessage
+from services.mediation.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.mediation.rules import MediationRules, load_rules
 
 
@@ -23,5 +23,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Media
         settings=settings or load_settings("mediation"),
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
         clock=clock,
     )

@@ -14,7 +14,8 @@ from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
 from services.common.station import Station
-from services.mediation.models import Case, CaseParty, Desk, Staff, Village
+from services.mediation.desks.models import Desk
+from services.mediation.models import Case, CaseParty, Staff, Village
 from services.mediation.rules import MediationRules
 
 
@@ -82,7 +83,13 @@ def open_case(
     rules: MediationRules,
     now: datetime,
 ) -> Case:
-    """首接: open a case owned by the village's officer, with an acceptance deadline."""
+    """首接: open a case owned by the village's officer, with an acceptance deadline.
+
+    A report has one case: the same report sent again (under a new message id) finds it.
+    """
+    existing = session.scalar(select(Case).where(Case.report_id == report["report_id"]))
+    if existing is not None:
+        return existing
     owner = owner_for(session, report["location"]["village"])
     case = Case(
         id=uuid.uuid4(),

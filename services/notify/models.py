@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import ServiceBase, service_metadata
-from services.common.messaging import OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import DeadLetterMixin, OutboxMixin, ProcessedMessageMixin
 
 # created → sending → sent → delivered | failed; a status only ever moves forward (the one
 # way back, sending → created, is taken only when the provider certainly took nothing).
@@ -92,3 +92,7 @@ class OutboxMessage(OutboxMixin, Base):
 
 class ProcessedMessage(ProcessedMessageMixin, Base):
     __tablename__ = "processed_messages"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"

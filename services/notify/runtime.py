@@ -12,7 +12,7 @@ from services.common.runtime import Runtime, build_runtime
 from services.common.station import load_station
 from services.notify.delivery import Deliverer
 from services.notify.failover import ProviderRouter
-from services.notify.models import OutboxMessage, ProcessedMessage
+from services.notify.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.notify.providers import provider_named
 from services.notify.providers.base import SmsProvider
 from services.notify.recipient_limits import recipient_limiter
@@ -54,5 +54,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Notif
         settings=settings or load_settings("notify"),
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
         clock=clock,
     )

@@ -39,6 +39,7 @@ def register(runtime: NotifyRuntime) -> None:
         try:
             sms_id = delivery.DELIVER_SMS.load(message)["sms_id"]
         except ValidationError as exc:
-            log.error("dropping malformed deliver_sms message: %s", exc.messages)
-            return "malformed"
+            messaging.park(task=delivery.DELIVER_SMS.task, message=message, error=exc, attempts=1)
+            log.error("parked malformed deliver_sms message: %s", exc.messages)
+            return "parked"
         return delivery.deliver(runtime.deliverer, sms_id)

@@ -10,7 +10,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import ServiceBase, service_metadata
-from services.common.messaging import OutboxMixin, ProcessedMessageMixin
+from services.common.messaging import DeadLetterMixin, OutboxMixin, ProcessedMessageMixin
 
 
 class Base(ServiceBase):
@@ -69,3 +69,7 @@ class OutboxMessage(OutboxMixin, Base):
 
 class ProcessedMessage(ProcessedMessageMixin, Base):
     __tablename__ = "processed_messages"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"

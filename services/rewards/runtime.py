@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from services.common.clock import Clock
 from services.common.config import Settings, load_settings
 from services.common.runtime import Runtime, build_runtime
-from services.rewards.models import OutboxMessage, ProcessedMessage
+from services.rewards.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.rewards.rules import RewardRules, load_rules
 
 
@@ -23,5 +23,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Rewar
         settings=settings or load_settings("rewards"),
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
         clock=clock,
     )

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.clock import to_station_time
@@ -40,7 +41,15 @@ def _tell_intake(
 def open_hazard_claim(
     session: Session, *, report: dict[str, Any], messaging: Messaging, now: datetime
 ) -> HazardClaim:
-    """A hazard report waits for a grid officer to verify it; no envelope before that."""
+    """A hazard report waits for a grid officer to verify it; no envelope before that.
+
+    A report has one claim: the same report sent again (under a new message id) finds it.
+    """
+    existing = session.scalar(
+        select(HazardClaim).where(HazardClaim.report_id == report["report_id"])
+    )
+    if existing is not None:
+        return existing
     location = report["location"]
     claim = HazardClaim(
         id=uuid.uuid4(),
@@ -80,7 +89,13 @@ def open_nomination(
     rules: RewardRules,
     now: datetime,
 ) -> Nomination:
-    """A brave act or good deed is nominated; it must be decided within the decision window."""
+    """A brave act or good deed is nominated; it must be decided within the decision window.
+
+    A report has one nomination: the same report sent again finds it.
+    """
+    existing = session.scalar(select(Nomination).where(Nomination.report_id == report["report_id"]))
+    if existing is not None:
+        return existing
     nomination = Nomination(
         id=uuid.uuid4(),
         report_id=report["report_id"],

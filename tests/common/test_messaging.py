@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from services.common.celery_app import create_celery
 from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
 from services.common.messaging import Messaging
-from services.intake.models import OutboxMessage, ProcessedMessage
+from services.intake.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.intake.runtime import IntakeRuntime
 from tests import infra
 from tests.conftest import NOW
-from tests.racing import race
+from tests.races import run_together
 
 
 def sms_request(key: str | None = None) -> dict[str, Any]:
@@ -100,6 +100,7 @@ def test_a_message_accepted_while_the_broker_is_down_goes_out_when_it_is_back(
         clock=intake.clock,
         outbox=OutboxMessage,
         processed=ProcessedMessage,
+        dead_letters=DeadLetter,
     )
 
     with cut_off.transaction() as session:  # commits although the broker refuses
@@ -190,17 +191,27 @@ def test_two_workers_racing_on_one_message_run_it_once(intake: IntakeRuntime) ->
     def worker() -> bool:
         return intake.messaging.handle_once(RECORD_REPORT_EVENT, message, handler)
 
-    assert sorted(race(worker, worker)) == [False, True]
+    outcomes = run_together(worker, worker)
+
+    assert sorted(outcomes) == [False, True]  # one ran it, the other found it done
     assert ran == [True]
     assert processed_count(intake, message["message_id"]) == 1
 
 
-def test_a_malformed_message_is_dropped_without_effect(intake: IntakeRuntime) -> None:
+def test_a_malformed_message_is_parked_without_effect(intake: IntakeRuntime) -> None:
     from services.intake import tasks
 
     tasks.register(intake)
     task = intake.celery.tasks[RECORD_REPORT_EVENT.task]
+    message_id = uuid.uuid4()
 
-    result = task.run(message={"message_id": "not-a-uuid", "event": 7})
+    result = task.run(message={"message_id": str(message_id), "event": 7})
 
     assert result is None
+    with intake.db.sessions() as session:
+        parked = session.get(DeadLetter, message_id)
+        assert parked is not None
+        assert parked.payload == {"message_id": str(message_id), "event": 7}
+        assert parked.attempts == 1 and parked.status == "waiting"
+        assert "ValidationError" in parked.error and "'report_id'" in parked.error
+    assert processed_count(intake, message_id) == 0

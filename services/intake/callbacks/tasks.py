@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
+from services.common.celery_app import RETRY_BACKOFF_MAX_SECONDS
 from services.intake.callbacks import delivery
 from services.intake.callbacks.service import DELIVER_CALLBACK
 from services.intake.runtime import IntakeRuntime
@@ -30,7 +31,7 @@ def register(runtime: IntakeRuntime) -> None:
         # own retry only waits out a database that cannot be reached.
         autoretry_for=(OperationalError,),
         retry_backoff=True,
-        retry_backoff_max=300,
+        retry_backoff_max=RETRY_BACKOFF_MAX_SECONDS,
         retry_jitter=True,
         max_retries=None,
     )
@@ -39,8 +40,11 @@ def register(runtime: IntakeRuntime) -> None:
         try:
             delivery_id = DELIVER_CALLBACK.load(message)["delivery_id"]
         except ValidationError as exc:
-            log.error("dropping malformed deliver_callback message: %s", exc.messages)
-            return "malformed"
+            runtime.messaging.park(
+                task=DELIVER_CALLBACK.task, message=message, error=exc, attempts=1
+            )
+            log.error("parked malformed deliver_callback message: %s", exc.messages)
+            return "parked"
         return delivery.deliver(
             db=runtime.db,
             clock=runtime.clock,
