@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS=--randomly-seed=1234` to repeat an order.
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench chaos install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Faults proven, not assumed: kills, restarts and outages under load, then a history check.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos --docs docs/reliability.md
 
 clean:
 	rm -rf var $(VENV)

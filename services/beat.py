@@ -14,10 +14,15 @@ from services.common.config import SCHEDULER, SERVICES, load_settings
 from services.common.logging import configure_logging
 from services.common.scheduling import on_periodic_queues, relay_schedule
 from services.intake import scheduled as intake_scheduled
+from services.mediation import scheduled as mediation_scheduled
 from services.notify import scheduled as notify_scheduled
 
 # Each service's own periodic jobs; beat imports only these schedules, never handlers.
-SERVICE_SCHEDULES = (intake_scheduled.SCHEDULE, notify_scheduled.SCHEDULE)
+SERVICE_SCHEDULES = (
+    intake_scheduled.SCHEDULE,
+    mediation_scheduled.SCHEDULE,
+    notify_scheduled.SCHEDULE,
+)
 
 
 def beat_schedule(relay_seconds: float) -> dict[str, dict[str, Any]]:
@@ -35,4 +40,5 @@ settings = load_settings(SCHEDULER)
 settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule file there
 app = create_celery(settings)
 app.conf.beat_schedule = beat_schedule(settings.outbox_relay_seconds)
+app.conf.beat_scheduler = "services.common.scheduling:QuietScheduler"
 app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")

@@ -312,3 +312,39 @@ def test_dockerfile_sets_unbuffered_output_and_no_secrets() -> None:
     assert variables.get("PYTHONUNBUFFERED") == "1", "log lines would arrive late"
     secrets = [name for name in variables if re.search(r"PASSWORD|SECRET|TOKEN|_KEY", name)]
     assert not secrets, f"the image carries default secrets: {secrets}"
+
+
+# --- restarts, stopping and logging (decision record 0013) ---------------------------------
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as `15s`, `1m30s`."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"not a duration: {duration}"
+    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(number) * unit[u] for number, u in parts)
+
+
+@pytest.mark.parametrize("container", sorted(compose_services()))
+def test_every_container_is_restarted_when_its_process_dies(container: str) -> None:
+    policy = compose_services()[container].get("restart", "no")
+    # Docker waits longer before each restart (doubling from 0.1 s), as `fengqiao run` does.
+    assert policy in {"always", "unless-stopped"} or policy.startswith("on-failure"), container
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_api_container_has_time_to_finish_its_requests(service: str) -> None:
+    container = compose_services()[f"{service}-api"]
+    gunicorn = next(argv for argv in commands_of(f"{service}-api") if argv[0] == "gunicorn")
+    graceful = float(option_values(gunicorn, "--graceful-timeout")[0])
+    # Docker's default is 10 s: exactly gunicorn's grace, so a request could be cut off.
+    assert seconds(container["stop_grace_period"]) > graceful
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_api_logs_through_the_masking_config(service: str) -> None:
+    api = next(process for process in plan() if process.name == f"{service}-api")
+    compose = next(argv for argv in commands_of(f"{service}-api") if argv[0] == "gunicorn")
+    for argv in (api.argv, compose):
+        assert option_values(argv, "--config", "-c") == ["python:services.common.gunicorn_config"]
+    assert is_importable("services.common.gunicorn_config")

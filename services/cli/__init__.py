@@ -46,10 +46,13 @@ def _register_subcommands() -> None:
     from services.cli.demo import demo
     from services.cli.desks import calendar, desks
     from services.cli.messages import messages
+    from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
 
     main.add_command(agency)
+    main.add_command(officers)
+    main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
     main.add_command(messages)

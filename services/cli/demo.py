@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from services.cli.run import port_of
 from services.common.clock import STATION_TZ, to_station_time
+from services.common.config import SCHEDULER, load_settings
+from services.common.staff_auth import issue, staff_secret
 from services.intake import runtime as intake_runtime
 from services.intake.auth import issue_key
 from services.intake.models import Agency
@@ -91,13 +93,75 @@ def _routed(report: dict[str, Any]) -> bool:
     return bool(events & {"sms_sent", "sms_scheduled"}) and len(events) >= 3
 
 
+# The brothers' dispute all the way round (首接 → 本地化解 → 回访): who takes each step.
+DISPUTE_ROUND: list[tuple[str, str, dict[str, Any]]] = [
+    ("officer-guo", "officer", {"action": "accept", "risk_grade": "B"}),
+    (
+        "officer-guo",
+        "officer",
+        {"action": "record_session", "outcome": "failed", "note": "兄弟俩各执一词"},
+    ),
+    (
+        "leader-cheng",
+        "leader",
+        {
+            "action": "record_session",
+            "outcome": "resolved",
+            "note": "兄弟俩同意以水沟中线为界",
+            "agreement": {"terms": "以水沟中线为界，共同维护水沟", "perform_by": "2027-01-31"},
+        },
+    ),
+    ("officer-guo", "officer", {"action": "follow_up", "kind": "visit", "result": "stable",
+                                "note": "回访：兄弟和好"}),
+    ("officer-guo", "officer", {"action": "close"}),
+]  # fmt: skip
+
+
+def staff_token(staff_id: str, role: str) -> str:
+    """A short-lived token of a demo staff member, signed with this station's secret."""
+    secret = staff_secret(load_settings(SCHEDULER).var_dir)
+    return issue(
+        secret, staff_id=staff_id, role=role, now=datetime.now(UTC), valid_for=timedelta(hours=1)
+    )
+
+
+def play_dispute(mediation_url: str, report_id: str, wait: float) -> list[str]:
+    """Take the dispute's case through the closed loop as its staff would; the steps taken."""
+    tokens = {(s, r): staff_token(s, r) for s, r, _ in DISPUTE_ROUND}
+    with httpx.Client(base_url=mediation_url, timeout=10) as client:
+        officer = {"Authorization": f"Bearer {tokens['officer-guo', 'officer']}"}
+        deadline, cases = time.monotonic() + wait, list[dict[str, Any]]()
+        while not cases and time.monotonic() < deadline:
+            cases = client.get("/v1/cases", params={"report_id": report_id}, headers=officer).json()
+            time.sleep(0.2 if not cases else 0)
+        if not cases:
+            raise click.ClickException("the dispute's case did not open in mediation")
+        steps = []
+        for staff_id, role, body in DISPUTE_ROUND:
+            answer = client.post(
+                f"/v1/cases/{cases[0]['id']}/transitions",
+                json=body,
+                headers={"Authorization": f"Bearer {tokens[staff_id, role]}"},
+            )
+            if answer.status_code != 200:
+                raise click.ClickException(f"{body['action']}: {answer.status_code} {answer.text}")
+            steps.append(f"{staff_id:<12} {body['action']:<15} → {answer.json()['status']}")
+        return steps
+
+
 @click.command()
 @click.option("--url", default=None, help="Intake's base URL (default: this machine's intake).")
+@click.option(
+    "--mediation-url", default=None, help="Mediation's base URL (default: this machine's)."
+)
 @click.option("--key", envvar="FENGQIAO_KEY", default=None, help="An agency key; else a demo one.")
 @click.option("--wait", default=30.0, show_default=True, help="Seconds to wait for timelines.")
-def demo(url: str | None, key: str | None, wait: float) -> None:
-    """Submit the seed's stories to a running system; print tracking codes and timelines."""
+def demo(url: str | None, mediation_url: str | None, key: str | None, wait: float) -> None:
+    """Submit the seed's stories to a running system, take the dispute all the way round
+    (accepted, mediated locally, resolved with an agreement, followed up, closed); print
+    tracking codes and timelines."""
     url = url or f"http://127.0.0.1:{port_of('intake')}"
+    mediation_url = mediation_url or f"http://127.0.0.1:{port_of('mediation')}"
     headers = {"Authorization": f"Bearer {key or demo_key()}"}
     with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
         accepted = []
@@ -111,6 +175,16 @@ def demo(url: str | None, key: str | None, wait: float) -> None:
         while not all(_routed(r) for r in reports) and time.monotonic() < deadline:
             time.sleep(0.5)
             reports = [client.get(a["links"]["self"]).json() for a in accepted]
+        dispute = next(r for r in reports if r["kind"] == "dispute")
+        click.echo(f"The dispute {dispute['tracking_code']} all the way round:")
+        for step in play_dispute(mediation_url, dispute["id"], wait):
+            click.echo(f"  {step}")
+        while time.monotonic() < deadline:  # until the partner sees it closed
+            dispute = client.get(f"/v1/reports/{dispute['id']}").json()
+            if dispute["status"] == "closed":
+                break
+            time.sleep(0.5)
+        reports = [dispute if r["id"] == dispute["id"] else r for r in reports]
     for report in reports:
         click.echo(f"\n{report['tracking_code']}  {report['kind']}  {report['summary']}")
         click.echo(f"  status: {report['status']}")

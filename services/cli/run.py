@@ -1,7 +1,8 @@
 """`fengqiao run`: the whole system in the foreground, as `make run` starts it.
 
 Four APIs under gunicorn, one Celery worker per service consuming only its own queue, and
-the beat scheduler. Ctrl-C (or SIGTERM) stops all of it; if any process dies, all stop.
+the beat scheduler. A process that dies is started again, after a wait that grows while it
+keeps dying; Ctrl-C (or SIGTERM) stops all of it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,19 @@ DEFAULT_PORTS = {"intake": 5001, "mediation": 5002, "rewards": 5003, "notify": 5
 STOP_GRACE_SECONDS = 20.0
 
 
+# Stopping: SIGTERM, then `Process.hurry` to what still runs this long before the grace is
+# over (a Celery cold shutdown takes a few seconds on a busy machine), then SIGKILL.
+HURRY_BEFORE_END_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class Process:
     name: str
     argv: list[str]
+    # A second signal for a process still stopping late in the grace period. A Celery
+    # worker's SIGTERM waits for its running tasks however long they take; SIGQUIT (its
+    # cold shutdown) hands them back to the broker (acks_late) and exits.
+    hurry: signal.Signals | None = None
 
 
 def port_of(service: str, env: Env | None = None) -> int:
@@ -49,6 +59,7 @@ def plan(env: Env | None = None) -> list[Process]:
         options = (
             f"--bind {host}:{port_of(service, env)} --workers {web_workers} --threads 4"
             " --graceful-timeout 10 --no-control-socket"
+            " --config python:services.common.gunicorn_config"  # logs through the masking
         )
         gunicorn = [python, "-m", "gunicorn", *options.split(), f"services.{service}:create_app()"]
         processes.append(Process(f"{service}-api", gunicorn))
@@ -60,60 +71,154 @@ def plan(env: Env | None = None) -> list[Process]:
         if embedded:  # the filesystem transport has no use for worker chatter
             options += " --without-gossip --without-mingle --without-heartbeat"
         celery = [python, "-m", "celery", "-A", f"services.{service}.worker", *options.split()]
-        processes.append(Process(f"{service}-worker", celery))
+        processes.append(Process(f"{service}-worker", celery, hurry=signal.SIGQUIT))
     beat = [python, "-m", "celery", "-A", "services.beat", "beat", "--loglevel", "WARNING"]
     processes.append(Process("beat", beat))
     return processes
 
 
-class Supervisor:
-    """Starts the processes, forwards a stop to all of them, and stops all if one dies."""
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How the supervisor restarts a process that dies (decision record 0013)."""
 
-    def __init__(self, processes: list[Process]) -> None:
-        self.processes = processes
-        self.running: dict[str, subprocess.Popen[bytes]] = {}
+    # Waits before each restart in a row of quick deaths; the last one repeats.
+    backoff_seconds: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+    # A process that ran this long before dying was working: its next death starts afresh.
+    stable_after_seconds: float = 30.0
+    # This many quick deaths in a row and the process is left down, said so in the log.
+    give_up_after: int = 5
+
+    def delay(self, quick_deaths: int) -> float:
+        return self.backoff_seconds[min(max(quick_deaths, 1), len(self.backoff_seconds)) - 1]
+
+
+@dataclass
+class Child:
+    """One supervised process: its current incarnation and its record of dying."""
+
+    process: Process
+    popen: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    quick_deaths: int = 0
+    restart_at: float | None = None
+    given_up: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL what is left of a child's process group (it leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+class Supervisor:
+    """Starts the processes, restarts one that dies (with backoff), and stops all on a signal.
+
+    A process that keeps dying soon after it starts is left down after a few tries, and the
+    log says so; the rest keep running (intake still accepts reports without a worker).
+    """
+
+    def __init__(
+        self,
+        processes: list[Process],
+        *,
+        policy: RestartPolicy | None = None,
+        stop_grace_seconds: float = STOP_GRACE_SECONDS,
+    ) -> None:
+        self.children = [Child(process) for process in processes]
+        self.policy = policy or RestartPolicy()
+        self.stop_grace_seconds = stop_grace_seconds
         self.stopping = False
 
     def start(self) -> None:
-        for process in self.processes:
-            # Own session: a terminal's Ctrl-C reaches only the supervisor, which then
-            # stops the children in order instead of all of them at once.
-            self.running[process.name] = subprocess.Popen(process.argv, start_new_session=True)
-            click.echo(f"started {process.name} (pid {self.running[process.name].pid})", err=True)
+        for child in self.children:
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        # Own session: a terminal's Ctrl-C reaches only the supervisor, which then stops the
+        # children in order instead of all of them at once.
+        child.popen = subprocess.Popen(child.process.argv, start_new_session=True)
+        child.started_at, child.restart_at = time.monotonic(), None
+        click.echo(f"started {child.name} (pid {child.popen.pid})", err=True)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
 
     def wait(self) -> int:
+        """Supervise until a signal; 0 if every process was running to the end, else 1."""
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
-        exit_code = 0
         while not self.stopping:
-            for name, popen in self.running.items():
-                if popen.poll() is not None:
-                    click.echo(f"{name} exited with {popen.returncode}; stopping all", err=True)
-                    self.stopping, exit_code = True, 1
-                    break
+            self.check()
             time.sleep(0.2)
         self.stop()
-        return exit_code
+        return 1 if any(child.given_up for child in self.children) else 0
+
+    def check(self) -> None:
+        """Notice deaths and start the restarts that are due."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.popen is not None and child.popen.poll() is not None:
+                self._died(child, now)
+            elif child.restart_at is not None and now >= child.restart_at:
+                self._spawn(child)
+
+    def _died(self, child: Child, now: float) -> None:
+        assert child.popen is not None
+        code, ran = child.popen.returncode, now - child.started_at
+        kill_group(child.popen.pid)  # a Celery pool child must not outlive its parent
+        child.popen = None
+        quick = ran < self.policy.stable_after_seconds
+        child.quick_deaths = child.quick_deaths + 1 if quick else 0
+        if child.quick_deaths >= self.policy.give_up_after:
+            child.given_up = True
+            click.echo(
+                f"{child.name} exited with {code} after {ran:.1f} s, {child.quick_deaths} times"
+                " in a row soon after starting; giving up on it (the rest keeps running)",
+                err=True,
+            )
+            return
+        delay = self.policy.delay(child.quick_deaths)
+        child.restart_at = now + delay
+        click.echo(
+            f"{child.name} exited with {code} after {ran:.1f} s; restarting it in {delay:g} s",
+            err=True,
+        )
 
     def stop(self) -> None:
-        # SIGTERM to each main process only: gunicorn and Celery then stop their own
-        # workers gracefully (a Celery pool child finishes its task). The whole group is
-        # killed only if that does not happen in time.
-        for popen in self.running.values():
-            if popen.poll() is None:
-                popen.terminate()
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for name, popen in self.running.items():
-            try:
-                popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                click.echo(f"{name} did not stop in time; killing it", err=True)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(popen.pid, signal.SIGKILL)
-                popen.wait()
+        """SIGTERM to every main process, a hurry later on, SIGKILL when the grace is over."""
+        # To each main process only: gunicorn and Celery then stop their own workers
+        # gracefully (a Celery pool child finishes its task). The whole group is killed only
+        # if that does not happen in time.
+        running = [child for child in self.children if child.alive()]
+        for child in running:
+            assert child.popen is not None
+            child.popen.terminate()
+        started = time.monotonic()
+        hurry_at = started + max(0.0, self.stop_grace_seconds - HURRY_BEFORE_END_SECONDS)
+        deadline = started + self.stop_grace_seconds
+        hurried: set[str] = set()
+        while any(child.alive() for child in running) and time.monotonic() < deadline:
+            late = time.monotonic() >= hurry_at
+            for child in running:
+                if late and child.alive() and child.process.hurry and child.name not in hurried:
+                    assert child.popen is not None
+                    click.echo(f"{child.name} is still stopping; hurrying it", err=True)
+                    child.popen.send_signal(child.process.hurry)
+                    hurried.add(child.name)
+            time.sleep(0.05)
+        for child in running:
+            assert child.popen is not None
+            if child.popen.poll() is None:
+                click.echo(f"{child.name} did not stop in time; killing it", err=True)
+                kill_group(child.popen.pid)
+                child.popen.wait()
         click.echo("all stopped", err=True)
 
 

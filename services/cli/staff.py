@@ -1,13 +1,28 @@
-"""`fengqiao staff token`: tokens for station staff (ops, officers, desks, leaders, reviewers)."""
+"""`fengqiao staff token`: tokens for the station's staff, by id and role."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.common.config import SCHEDULER, load_settings
-from services.common.staff_auth import ROLES, issue, staff_secret
+from services.common.staff_auth import ROLES, StaffMember, StationDirectory, issue, staff_secret
+from services.common.station import load_station
+
+
+def find_member(staff_id: str) -> StaffMember | None:
+    """The staff member with this id: mediation's roster (kept with `fengqiao officers` and
+    the API), else the station file."""
+    from services.cli.roster import roster_member
+
+    try:
+        member = roster_member(staff_id)
+    except (click.ClickException, SQLAlchemyError):  # mediation's database not set up yet
+        member = None
+    station = load_station(load_settings(SCHEDULER).station_file)
+    return member or StationDirectory(station).lookup(staff_id)
 
 
 @click.group()
@@ -16,14 +31,21 @@ def staff() -> None:
 
 
 @staff.command("token")
-@click.argument("name")
+@click.argument("staff_id")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
-def token(name: str, role: str, days: int) -> None:
-    """Issue a token for NAME acting as ROLE; it is printed alone on the last line."""
+def token(staff_id: str, role: str, days: int) -> None:
+    """Issue a token for STAFF_ID acting as ROLE; it is printed alone on the last line."""
+    member = find_member(staff_id)
+    if member is None:
+        raise click.ClickException(f"the station has no staff member {staff_id!r}")
+    if role not in member.roles:
+        held = ", ".join(sorted(member.roles)) or "none"
+        raise click.ClickException(f"{staff_id} does not hold the role {role} (holds: {held})")
     secret = staff_secret(load_settings(SCHEDULER).var_dir)
     value = issue(
-        secret, name=name, role=role, now=datetime.now(UTC), valid_for=timedelta(days=days)
+        secret, staff_id=staff_id, role=role, now=datetime.now(UTC), valid_for=timedelta(days=days)
     )
-    click.echo(f"A {role} token for {name!r}, valid {days} days. Send it as a Bearer token:")
+    click.echo(f"A {role} token for {member.name} ({staff_id}), valid {days} days.")
+    click.echo("Send it as a Bearer token:")
     click.echo(value)

@@ -13,6 +13,7 @@ waits with the consumer's dead letters until the consumer has been upgraded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -84,11 +85,43 @@ class SendSmsV1(Message):
     test = fields.Boolean(load_default=False)  # recorded and "sent" by a simulated provider
 
 
+class TimelineEvent(StrEnum):
+    """What can happen to a report elsewhere: the partner reads these on its timeline."""
+
+    # mediation: one per step of a case (its workflow's actions and deadlines)
+    CASE_OPENED = "case_opened"
+    CASE_ACCEPTED = "case_accepted"
+    CASE_REASSIGNED = "case_reassigned"
+    RISK_GRADE_CHANGED = "risk_grade_changed"
+    SESSION_HELD = "session_held"  # a session failed; the case goes on
+    CASE_ESCALATED = "case_escalated"  # booked at a desk
+    SESSION_RESCHEDULED = "session_rescheduled"
+    JOINT_MEETING_CALLED = "joint_meeting_called"
+    CASE_RESOLVED = "case_resolved"
+    CASE_DECLINED = "case_declined"
+    FOLLOW_UP_DONE = "follow_up_done"
+    CASE_REBOUNDED = "case_rebounded"
+    CASE_CLOSED = "case_closed"
+    DEADLINE_BREACHED = "deadline_breached"
+    # rewards
+    HAZARD_CLAIM_OPENED = "hazard_claim_opened"
+    NOMINATION_OPENED = "nomination_opened"
+    CLAIM_VERIFIED = "claim_verified"
+    NOMINATION_UNDER_REVIEW = "nomination_under_review"
+    REWARD_PAID = "reward_paid"
+    AWARD_APPROVED = "award_approved"
+    CLAIM_CLOSED = "claim_closed"
+    # notify
+    SMS_SENT = "sms_sent"
+    SMS_FAILED = "sms_failed"
+    SMS_SCHEDULED = "sms_scheduled"
+
+
 class ReportEventV1(Message):
     """Something happened to a report elsewhere; intake adds it to the report's timeline."""
 
     report_id = fields.UUID(required=True)
-    event = fields.String(required=True, validate=validate.Length(1, 64))
+    event = fields.String(required=True, validate=validate.OneOf([e.value for e in TimelineEvent]))
     service = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
     detail = fields.String(load_default="", validate=validate.Length(max=500))

@@ -9,11 +9,25 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Engine, MetaData, Uuid, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Uuid,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from services.common.outages import DATABASE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,8 +76,25 @@ def service_metadata() -> MetaData:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout for SQLite, pre-ping elsewhere."""
+    """An engine tuned for the backend: WAL and a busy timeout for SQLite, pre-ping elsewhere.
+
+    SQL parameters never reach an error message or a log line (`hide_parameters`): they
+    hold phones and names, and SQLAlchemy shortens long values in its messages, which would
+    cut a phone to a few digits that no masking recognises.
+    """
+    kwargs.setdefault("hide_parameters", True)
+    engine = _create(url, **kwargs)
+    # A new connection means the database answers again: end a logged outage.
+    event.listen(engine, "connect", lambda _conn, _record: DATABASE.recovered())
+    return engine
+
+
+def _create(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # SQLite creates the file but not its folder ("unable to open database file").
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")

@@ -1,8 +1,14 @@
-"""`GET /healthz` (the process is up) and `GET /readyz` (its database and broker answer)."""
+"""`GET /healthz` (the process is up) and `GET /readyz` (it can do its work).
+
+Ready means the database and the broker answer. A service that keeps working without the
+broker (intake stores each report with its outgoing messages in the outbox, which is relayed
+when the broker is back) stays ready while only the broker is away: `200` with the status
+"accepting, broker degraded", so that a load balancer keeps sending it traffic. It is
+`503` only when it cannot store anything: its database is away.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +23,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from services.common.db import Database
-
-log = logging.getLogger(__name__)
+from services.common.outages import BROKER, DATABASE, Outage
 
 
 class HealthSchema(Schema):
@@ -48,6 +53,19 @@ def check_broker(celery: Celery) -> None:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
 
 
+DEGRADED = "accepting, broker degraded"
+
+
+def readiness(results: dict[str, str], *, broker_optional: bool) -> tuple[str, int]:
+    """The status line and HTTP status for the checks' results."""
+    failing = [name for name, result in results.items() if result != "ok"]
+    if not failing:
+        return "ok", 200
+    if broker_optional and failing == ["broker"]:
+        return DEGRADED, 200
+    return "failing: " + ", ".join(failing), 503
+
+
 def dead_letter_report(count: Callable[[], int]) -> str:
     """How many parked messages wait, for /readyz: worth a look, never a reason to be unready."""
     try:
@@ -62,12 +80,13 @@ def health_blueprint(
     db: Database,
     celery: Celery,
     dead_letters: Callable[[], int] | None = None,
+    broker_optional: bool = False,
 ) -> Blueprint:
-    """The health endpoints of one service."""
+    """The health endpoints of one service; `broker_optional`: it works on without one."""
     blp = Blueprint("health", __name__, description="Liveness and readiness probes")
-    checks: dict[str, Callable[[], Any]] = {
-        "database": db.ping,
-        "broker": lambda: check_broker(celery),
+    checks: dict[str, tuple[Callable[[], Any], Outage]] = {
+        "database": (db.ping, DATABASE),
+        "broker": (lambda: check_broker(celery), BROKER),
     }
 
     @blp.route("/healthz")
@@ -81,24 +100,23 @@ def health_blueprint(
     @blp.route("/readyz")
     class Ready(MethodView):
         @blp.response(200, HealthSchema)
-        @blp.alt_response(503, schema=HealthSchema, description="A dependency is unreachable")
+        @blp.alt_response(503, schema=HealthSchema, description="It cannot do its work now")
         @blp.doc(security=[])
         def get(self) -> tuple[dict[str, Any], int]:
-            """The database and the broker are reachable."""
+            """The database and the broker are reachable (or, where it can, working without)."""
             results: dict[str, str] = {}
-            for name, check in checks.items():
+            for name, (check, outage) in checks.items():
                 try:
                     check()
-                    results[name] = "ok"
                 except Exception as exc:  # any failure means "not ready", named below
-                    log.warning("readiness check %s failed: %s", name, exc)
+                    outage.failed(exc, doing="checking readiness")  # logged once an outage
                     results[name] = f"unreachable: {type(exc).__name__}"
-            failing = [name for name, result in results.items() if result != "ok"]
-            status = "ok" if not failing else "failing: " + ", ".join(failing)
+                else:
+                    outage.recovered()
+                    results[name] = "ok"
+            status, code = readiness(results, broker_optional=broker_optional)
             if dead_letters is not None:
                 results["dead_letters"] = dead_letter_report(dead_letters)
-            return {"status": status, "service": service, "checks": results}, (
-                503 if failing else 200
-            )
+            return {"status": status, "service": service, "checks": results}, code
 
     return blp

@@ -36,12 +36,15 @@ class QuietHousekeeping(logging.Filter):
         return not any(task in message for task in HOUSEKEEPING_TASKS)
 
 
+def log_format(tag: str) -> str:
+    """Every process's line format: time, process tag, level, logger, message."""
+    return f"%(asctime)s {tag} %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Log lines to stderr, tagged with the service, personal data masked."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        MaskingFormatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(MaskingFormatter(log_format(service)))
     handler.addFilter(QuietHousekeeping())
     root = logging.getLogger()
     root.handlers = [handler]

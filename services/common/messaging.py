@@ -36,6 +36,7 @@ from services.common.clock import Clock
 from services.common.contracts import Contract
 from services.common.db import Database
 from services.common.logging import mask_personal_data
+from services.common.outages import BROKER
 
 log = logging.getLogger(__name__)
 
@@ -209,10 +210,11 @@ class Messaging:
                         retry=ids is None,
                     )
                 except (BrokerError, OSError) as exc:
-                    log.warning("broker refused outbox message %s (%s): %s", row.id, row.task, exc)
+                    BROKER.failed(exc, doing=f"publishing {row.task}")  # once an outage
                     if ids is not None:
                         self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
                     break
+                BROKER.recovered()
                 row.published_at = self.clock.now()
                 sent += 1
         return sent

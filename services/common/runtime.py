@@ -25,6 +25,7 @@ from services.common.messaging import (
     OutboxMixin,
     ProcessedMessageMixin,
 )
+from services.common.outages import register_outage_handler
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -79,8 +80,13 @@ def create_api_app(
     description: str,
     blueprints: list[Blueprint],
     security_schemes: dict[str, dict[str, str]] | None = None,
+    broker_optional: bool = False,
 ) -> Flask:
-    """A Flask app with its OpenAPI document at /v1/openapi.json and the health probes."""
+    """A Flask app with its OpenAPI document at /v1/openapi.json and the health probes.
+
+    `broker_optional`: the service keeps its promises while the broker is away (its outbox
+    holds the messages), so its readiness does not fail on the broker alone.
+    """
     spec_options: dict[str, Any] = {"info": {"description": description}}
     if security_schemes:
         spec_options["components"] = {"securitySchemes": security_schemes}
@@ -107,11 +113,13 @@ def create_api_app(
             db=runtime.db,
             celery=runtime.celery,
             dead_letters=runtime.messaging.waiting_dead_letters,
+            broker_optional=broker_optional,
         )
     )
     for blp in blueprints:
         api.register_blueprint(blp)
     register_error_handlers(app)
+    register_outage_handler(app)
     app.extensions["fengqiao"] = runtime
     return app
 
@@ -125,6 +133,7 @@ def create_service_app(
     description: str,
     blueprints: list[Blueprint] | None = None,
     security_schemes: dict[str, dict[str, str]] | None = None,
+    broker_optional: bool = False,
 ) -> Flask:
     """A service's API app; built from the environment (settings None) it also sets up logging."""
     runtime = build(settings, clock)
@@ -136,6 +145,7 @@ def create_service_app(
         description=description,
         blueprints=blueprints or [],
         security_schemes=security_schemes,
+        broker_optional=broker_optional,
     )
 
 

@@ -1,11 +1,19 @@
-"""Periodic jobs every service has: relaying its outbox and pruning what no longer matters."""
+"""Periodic jobs every service has (relaying its outbox, pruning what no longer matters), and
+beat's scheduler."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import kombu
+from celery.beat import PersistentScheduler, ScheduleEntry
 
 from services.common.celery_app import periodic_queue, service_of
 from services.common.messaging import Messaging
+from services.common.outages import BROKER, run_quietly
+
+log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0
 
@@ -22,14 +30,14 @@ def register_relay_task(messaging: Messaging) -> None:
     """The tasks that publish outbox rows the broker did not take, and prune old ones."""
 
     @messaging.celery.task(name=relay_task_name(messaging.service), acks_late=False, shared=False)
-    def relay_outbox() -> int:
-        """Publish unpublished outbox messages."""
-        return messaging.relay()
+    def relay_outbox() -> int | None:
+        """Publish unpublished outbox messages (quietly while the database is away)."""
+        return run_quietly(messaging.relay, name=relay_task_name(messaging.service))
 
     @messaging.celery.task(name=prune_task_name(messaging.service), acks_late=False, shared=False)
-    def prune_messages() -> dict[str, int]:
+    def prune_messages() -> dict[str, int] | None:
         """Forget published outbox rows and processed message ids past their retention."""
-        return messaging.prune()
+        return run_quietly(messaging.prune, name=prune_task_name(messaging.service))
 
 
 def relay_schedule(service: str, seconds: float) -> dict[str, dict[str, Any]]:
@@ -60,3 +68,21 @@ def on_periodic_queues(schedule: dict[str, dict[str, Any]]) -> dict[str, dict[st
         }
         for name, entry in schedule.items()
     }
+
+
+class QuietScheduler(PersistentScheduler):
+    """Beat's scheduler, saying once that the broker is away instead of a traceback a tick.
+
+    Celery's own logs "Message Error" with a stack trace for every entry it cannot send,
+    every second per relay while the broker is down. Sending is all beat does, so any
+    failure to send is the broker's; beat keeps ticking and sends again when it is back.
+    """
+
+    def apply_entry(self, entry: ScheduleEntry, producer: kombu.Producer | None = None) -> None:
+        log.info("Scheduler: Sending due task %s (%s)", entry.name, entry.task)
+        try:
+            self.apply_async(entry, producer=producer, advance=False)
+        except Exception as error:
+            BROKER.failed(error, doing=f"sending {entry.task}")
+        else:
+            BROKER.recovered()

@@ -24,4 +24,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="Partner agencies submit reports and follow their status.",
         blueprints=[blp, callback_blp, open311_blp],
         security_schemes={"agencyKey": {"type": "http", "scheme": "bearer"}},
+        # Reports are stored with their messages in the outbox: accepted without a broker.
+        broker_optional=True,
     )

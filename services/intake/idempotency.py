@@ -4,28 +4,39 @@
   in a transaction of its own, before any work.
 - The answer is stored with the report, in one transaction: either both exist or neither.
 - The same key and the same body again: the stored answer. The same key with another
-  body: 422. The same key while the first request is in flight: 409. A lock older than the
-  lease belongs to a request that died; the next request takes it over.
-- A request that fails before storing an answer releases the key, so it can be retried.
+  body: 422. The same key while the first request is in flight: 409.
+- The lease is short (5 s) and renewed while the request runs (`kept`), so a live request
+  never loses its key however long it takes, and the key of a request cut off by a crash
+  is free again within seconds: a lock older than the lease belongs to a request that
+  died, and the next request takes it over.
+- A request that fails before storing an answer releases the key at once, so it can be
+  retried; if it cannot (the database went away), the lease runs out instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.clock import Clock
 from services.common.db import Database
 from services.common.errors import DomainError
 from services.intake.models import IdempotencyKey
 from services.intake.rules import IntakeRules
+
+log = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 255
 
@@ -113,16 +124,48 @@ def complete(session: Session, *, agency_id: uuid.UUID, key: str, answer: Stored
     row.response_headers, row.locked_at = answer.headers, None
 
 
+def _where_unanswered(agency_id: uuid.UUID, key: str) -> list[Any]:
+    return [
+        IdempotencyKey.agency_id == agency_id,
+        IdempotencyKey.key == key,
+        IdempotencyKey.response_status.is_(None),
+    ]
+
+
+def renew(db: Database, *, agency_id: uuid.UUID, key: str, now: datetime) -> None:
+    """Move the lock of a key still in flight to `now`, so it is not taken over."""
+    with db.transaction() as session:
+        session.execute(
+            update(IdempotencyKey).where(*_where_unanswered(agency_id, key)).values(locked_at=now)
+        )
+
+
+@contextmanager
+def kept(
+    db: Database, *, agency_id: uuid.UUID, key: str, lease: timedelta, clock: Clock
+) -> Iterator[None]:
+    """Renew the key's lock three times a lease while the block runs."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(lease.total_seconds() / 3):
+            try:
+                renew(db, agency_id=agency_id, key=key, now=clock.now())
+            except Exception as exc:  # the request meets the same failure and answers it
+                log.debug("could not renew Idempotency-Key lease: %s", exc)
+
+    # Not joined on the way out: a renewal after the answer or the release changes nothing.
+    threading.Thread(target=keep, name="idempotency-lease", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
 def release(db: Database, *, agency_id: uuid.UUID, key: str) -> None:
     """Forget a key whose request failed before answering, so the client may retry."""
     with db.transaction() as session:
-        session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.agency_id == agency_id,
-                IdempotencyKey.key == key,
-                IdempotencyKey.response_status.is_(None),
-            )
-        )
+        session.execute(delete(IdempotencyKey).where(*_where_unanswered(agency_id, key)))
 
 
 def purge_expired(db: Database, *, now: datetime) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.common.contracts import TimelineEvent
 from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.paging import paged
@@ -35,20 +36,20 @@ STATUS_RANK = {
     "duplicate": 3,
     "closed": 4,
 }
-STATUS_BY_EVENT = {
-    "case_opened": "routed",
-    "hazard_claim_opened": "routed",
-    "nomination_opened": "routed",
-    "case_accepted": "in_progress",
-    "claim_verified": "in_progress",
-    "nomination_under_review": "in_progress",
-    "case_resolved": "resolved",
-    "case_declined": "declined",
-    "reward_paid": "rewarded",
-    "award_approved": "rewarded",
-    "marked_duplicate": "duplicate",
-    "case_closed": "closed",
-    "claim_closed": "closed",
+STATUS_BY_EVENT: dict[str, str] = {
+    "marked_duplicate": "duplicate",  # intake's own
+    TimelineEvent.CASE_OPENED: "routed",
+    TimelineEvent.HAZARD_CLAIM_OPENED: "routed",
+    TimelineEvent.NOMINATION_OPENED: "routed",
+    TimelineEvent.CASE_ACCEPTED: "in_progress",
+    TimelineEvent.CLAIM_VERIFIED: "in_progress",
+    TimelineEvent.NOMINATION_UNDER_REVIEW: "in_progress",
+    TimelineEvent.CASE_RESOLVED: "resolved",
+    TimelineEvent.CASE_DECLINED: "declined",
+    TimelineEvent.REWARD_PAID: "rewarded",
+    TimelineEvent.AWARD_APPROVED: "rewarded",
+    TimelineEvent.CASE_CLOSED: "closed",
+    TimelineEvent.CLAIM_CLOSED: "closed",
 }
 
 

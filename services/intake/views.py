@@ -123,11 +123,18 @@ class Reports(MethodView):
         )
         if stored is not None:
             return stored.body, stored.status, stored.headers
-        try:
-            return self._submit(runtime, caller, data, key=key)
-        except BaseException:
-            idempotency.release(runtime.db, agency_id=caller.agency_id, key=key)
-            raise
+        with idempotency.kept(
+            runtime.db,
+            agency_id=caller.agency_id,
+            key=key,
+            lease=runtime.rules.idempotency_lease,
+            clock=runtime.clock,
+        ):
+            try:
+                return self._submit(runtime, caller, data, key=key)
+            except BaseException:
+                idempotency.release(runtime.db, agency_id=caller.agency_id, key=key)
+                raise
 
     @staticmethod
     def _submit(

@@ -12,9 +12,15 @@ from services.common.runtime import create_service_app
 
 def blueprints() -> list[Blueprint]:
     """The staff API's blueprints, one line per domain."""
+    from services.mediation.cases.views import blp as cases
+    from services.mediation.cases.views import stats_blp as stats
     from services.mediation.desks.views import calendar, desks
+    from services.mediation.roster.views import blp as roster
 
     return [
+        cases,
+        roster,
+        stats,
         desks,
         calendar,
     ]
@@ -23,8 +29,9 @@ def blueprints() -> list[Blueprint]:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """The mediation staff API (gunicorn: `services.mediation:create_app()`)."""
     from services.mediation import runtime
+    from services.mediation.roster.service import DatabaseDirectory
 
-    return create_service_app(
+    app = create_service_app(
         runtime.build,
         settings=settings,
         clock=clock,
@@ -33,3 +40,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         blueprints=blueprints(),
         security_schemes={"staffToken": {"type": "http", "scheme": "bearer"}},
     )
+    # Mediation keeps the station's roster: staff tokens are checked against its database.
+    app.extensions["staff_directory"] = DatabaseDirectory(lambda: app.extensions["fengqiao"].db)
+    return app

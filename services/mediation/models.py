@@ -19,14 +19,21 @@ class Base(ServiceBase):
 
 
 class Staff(Base):
-    """A community officer (社区民警) or the duty leader (带班领导)."""
+    """A staff member of the station: officers (社区民警), leaders (带班领导), desk staff, ….
+
+    Mediation keeps the roster its staff tokens are checked against; `roles` are
+    `staff_auth.Role` values, `desk_code` the desk a desk staff member sits at.
+    """
 
     __tablename__ = "staff"
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))
-    role: Mapped[str] = mapped_column(String(20))
+    roles: Mapped[list[Any]]
+    desk_code: Mapped[str | None] = mapped_column(String(50))
+    on_duty: Mapped[bool] = mapped_column(default=False)  # the duty leader (带班领导)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Village(Base):
@@ -51,18 +58,67 @@ class Case(Base):
     tracking_code: Mapped[str] = mapped_column(String(16))
     village: Mapped[str] = mapped_column(String(50), index=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("staff.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30), index=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)  # a workflow.CaseStatus
+    risk_grade: Mapped[str | None] = mapped_column(String(1))
     summary: Mapped[str] = mapped_column(String(200))
     details: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime]
     reporter: Mapped[dict[str, Any]]
-    accept_due_at: Mapped[datetime] = mapped_column(index=True)
+    # 首问必果: every open case has a due date and what it is for (a workflow.DueKind).
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_kind: Mapped[str | None] = mapped_column(String(20))
+    # The due_at whose breach the deadline sweep has acted on, so it acts once per breach.
+    breach_handled: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
+    rebound_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
     test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     owner: Mapped[Staff] = relationship()
     parties: Mapped[list[CaseParty]] = relationship(back_populates="case", order_by="CaseParty.id")
+    history: Mapped[list[CaseHistory]] = relationship(order_by="CaseHistory.id")
+
+
+class CaseHistory(Base):
+    """One step of a case: who did what, from which status to which (append only)."""
+
+    __tablename__ = "case_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(50))  # a staff id, or "system" for the sweep
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the action's fields
+
+
+class SessionReminder(Base):
+    """A reminder sent to a session's parties (one day, two hours before), so it goes once."""
+
+    __tablename__ = "session_reminders"
+
+    desk_session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("desk_sessions.id"), primary_key=True
+    )
+    before_minutes: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
+
+
+class TransitionKey(Base):
+    """An `Idempotency-Key` of a transition request and the answer it got."""
+
+    __tablename__ = "transition_keys"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
 
 
 class CaseParty(Base):

@@ -12,8 +12,13 @@ from environs import Env
 class MediationRules:
     acceptance: timedelta = timedelta(hours=24)  # 首问负责: the owner accepts within 24 h
     local_window: timedelta = timedelta(days=7)  # then it escalates to a desk
+    overdue_desk: str = "mediation_room"  # where an overdue local mediation is booked
+    second_session_working_days: int = 7  # a failed session is followed within 7 working days
+    failed_for_joint_meeting: int = 2  # failed this often at desks → joint meeting (联席会议)
+    joint_meeting_desk: str = "joint_meeting"
     follow_up_after: timedelta = timedelta(days=7)  # 回访 after resolution
     rebound_window: timedelta = timedelta(days=180)  # 反弹: same parties again
+    reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))  # before a session
 
 
 def load_rules(env: Env | None = None) -> MediationRules:
@@ -22,6 +27,10 @@ def load_rules(env: Env | None = None) -> MediationRules:
     return MediationRules(
         acceptance=timedelta(hours=env.float("MEDIATION_ACCEPTANCE_HOURS", 24)),
         local_window=timedelta(days=env.float("MEDIATION_LOCAL_WINDOW_DAYS", 7)),
+        overdue_desk=env.str("MEDIATION_OVERDUE_DESK", "mediation_room"),
+        second_session_working_days=env.int("MEDIATION_SECOND_SESSION_WORKING_DAYS", 7),
+        failed_for_joint_meeting=env.int("MEDIATION_FAILED_FOR_JOINT_MEETING", 2),
+        joint_meeting_desk=env.str("MEDIATION_JOINT_MEETING_DESK", "joint_meeting"),
         follow_up_after=timedelta(days=env.float("MEDIATION_FOLLOW_UP_DAYS", 7)),
         rebound_window=timedelta(days=env.float("MEDIATION_REBOUND_DAYS", 180)),
     )

@@ -14,6 +14,7 @@ Never twice:
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -238,8 +239,18 @@ def dispatch_due(d: Deliverer, *, limit: int = 500) -> int:
         return len(due)
 
 
-def resolve_stuck(d: Deliverer, *, limit: int = 100) -> dict[str, int]:
+# A run of `resolve_stuck` asks the provider about one message after another, each call up
+# to the HTTP timeouts: with many messages stuck it could run for minutes, and a worker that
+# is asked to stop waits for the task it runs. It stops after this long and leaves the rest
+# to the next run (every minute).
+RESOLVE_BUDGET_SECONDS = 10.0
+
+
+def resolve_stuck(
+    d: Deliverer, *, limit: int = 100, budget_seconds: float = RESOLVE_BUDGET_SECONDS
+) -> dict[str, int]:
     """Settle messages left in `sending` by asking their provider, never by sending blindly."""
+    started = time.monotonic()
     now = d.clock.now()
     with d.db.transaction() as session:
         stuck = session.scalars(
@@ -248,10 +259,14 @@ def resolve_stuck(d: Deliverer, *, limit: int = 100) -> dict[str, int]:
                 SmsMessage.status == "sending",
                 SmsMessage.sending_at < now - d.rules.stuck_sending_after,
             )
+            .order_by(SmsMessage.sending_at)
             .limit(limit)
         ).all()
     outcomes: dict[str, int] = {}
-    for sms in stuck:
+    for done, sms in enumerate(stuck):
+        if time.monotonic() - started > budget_seconds:
+            outcomes["left_for_next_run"] = len(stuck) - done
+            break
         outcome = _settle(d, sms, now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

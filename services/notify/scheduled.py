@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.outages import run_quietly
 from services.notify import delivery
 from services.notify.runtime import NotifyRuntime
 
@@ -21,11 +22,11 @@ def register(runtime: NotifyRuntime) -> None:
     """Register notify's periodic tasks on its Celery app."""
 
     @runtime.celery.task(name=DISPATCH_DUE, shared=False, acks_late=False)
-    def dispatch_due() -> int:
+    def dispatch_due() -> int | None:
         """Queue every message whose time has come."""
-        return delivery.dispatch_due(runtime.deliverer)
+        return run_quietly(lambda: delivery.dispatch_due(runtime.deliverer), name=DISPATCH_DUE)
 
     @runtime.celery.task(name=RESOLVE_STUCK, shared=False, acks_late=False)
-    def resolve_stuck() -> dict[str, int]:
+    def resolve_stuck() -> dict[str, int] | None:
         """Settle messages left in `sending`, asking the provider, never resending blindly."""
-        return delivery.resolve_stuck(runtime.deliverer)
+        return run_quietly(lambda: delivery.resolve_stuck(runtime.deliverer), name=RESOLVE_STUCK)

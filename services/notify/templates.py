@@ -49,6 +49,53 @@ TEMPLATES = {
             1,
             "{village}新纠纷待您受理，查询码{tracking_code}，请于{due}前接案。",
         ),
+        Template(
+            "case_taken_over",
+            1,
+            "{village}纠纷（查询码{tracking_code}）超过受理时限未接案，现由您负责，请于{due}前接案。",
+        ),
+        Template(
+            "case_overdue",
+            1,
+            "{village}纠纷（查询码{tracking_code}）{what}已超时，请尽快处理。",
+        ),
+        Template(
+            "officer_digest",
+            1,
+            "今日待办：在办纠纷{open}件，今日到期{due_today}件，已超期{overdue}件。",
+        ),
+        Template(
+            "case_accepted",
+            1,
+            "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",
+        ),
+        Template(
+            "session_booked",
+            1,
+            "您的纠纷（查询码{tracking_code}）定于{starts}在{desk}调解，请准时参加。",
+        ),
+        Template(
+            "session_reminder",
+            1,
+            "提醒：您的纠纷（查询码{tracking_code}）将于{starts}在{desk}调解，请准时参加。",
+        ),
+        Template(
+            "case_resolved",
+            1,
+            "您反映的{village}纠纷（查询码{tracking_code}）已调解成功，我们将回访。",
+        ),
+        Template(
+            "agreement_reached",
+            1,
+            "调解协议已达成（查询码{tracking_code}），请于{perform_by}前履行；"
+            "双方可在30日内共同向法院申请司法确认。",
+        ),
+        Template(
+            "case_declined",
+            1,
+            "您反映的纠纷（查询码{tracking_code}）因当事人不同意调解已终止。"
+            "您可依法向法院起诉，或通过信访渠道反映。",
+        ),
     )
 }
 

@@ -150,7 +150,7 @@ class OptOutItem(MethodView):
             optouts.add(
                 session,
                 phone=number,
-                source=f"staff:{g.staff.name}",
+                source=f"staff:{g.staff.id}",
                 note=data.get("note"),
                 now=runtime.clock.now(),
             )

@@ -1,12 +1,15 @@
 """One report of each kind travels through all four services, over HTTP and the broker.
 
-The system runs as `make run` runs it: in the embedded default (SQLite, filesystem broker)
-and on Redis + PostgreSQL.
+The system runs as `make run` runs it: in the embedded default (SQLite, filesystem broker),
+on Redis + PostgreSQL, and on each mix of the two.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,7 +133,8 @@ def test_the_demo_plays_the_seed_stories(embedded: RunningSystem) -> None:
     played = embedded.cli("demo", "--url", embedded.url("intake"))
     assert played.returncode == 0, played.stderr + played.stdout
     assert played.stdout.count("sms_sent") == 4
-    assert "郭警官" in played.stdout  # the brothers' dispute went to weicun-3's officer
+    assert "魏村三组" in played.stdout  # the brothers' dispute went to weicun-3's officer
+    assert "close           → closed" in played.stdout  # and all the way round
 
 
 def test_every_service_is_healthy_and_ready(embedded: RunningSystem) -> None:
@@ -147,9 +151,11 @@ def test_a_report_accepted_while_the_broker_is_down_is_routed_when_it_is_back(
     with httpx.Client(base_url=on_servers.url("intake"), headers=headers, timeout=10) as client:
         private_redis.stop()
         try:
-            not_ready = client.get("/readyz")
-            assert not_ready.status_code == 503
-            assert "broker" in not_ready.json()["status"]
+            # Still accepting, so a load balancer keeps sending reports.
+            degraded = client.get("/readyz")
+            assert degraded.status_code == 200
+            assert degraded.json()["status"] == "accepting, broker degraded"
+            assert httpx.get(f"{on_servers.url('mediation')}/readyz").status_code == 503
 
             started = time.monotonic()
             answer = client.post("/v1/reports", json=with_own_reporter(factories.dispute()))
@@ -178,3 +184,63 @@ def test_ctrl_c_stops_the_whole_system(tmp_path: Path) -> None:
     for service in SERVICES:
         assert not system.ready(service)
     assert "all stopped" in system.log()
+
+
+def drive_one_report(system: RunningSystem) -> None:
+    """A dispute is accepted, routed to mediation and acknowledged by SMS."""
+    headers = {"Authorization": f"Bearer {new_key(system)}"}
+    with httpx.Client(base_url=system.url("intake"), headers=headers, timeout=10) as client:
+        answer = client.post("/v1/reports", json=with_own_reporter(factories.dispute()))
+        assert answer.status_code == 202, answer.text
+        location = answer.headers["Location"]
+        wait_for(
+            lambda: timeline_has(client, location, "case_opened", "sms_sent"),
+            60,
+            "the dispute routed and acknowledged",
+            system,
+        )
+
+
+def started_pid(system: RunningSystem, name: str) -> int:
+    """The pid `fengqiao run` last reported for `name` ("started <name> (pid <n>)")."""
+    whole = system.log_path.read_text(errors="replace")
+    pids = re.findall(rf"^started {re.escape(name)} \(pid (\d+)\)$", whole, re.M)
+    assert pids, f"{name} was not started:\n{system.log()}"
+    return int(pids[-1])
+
+
+def test_redis_with_sqlite_files_and_a_worker_that_dies_is_started_again(
+    tmp_path: Path,
+) -> None:
+    server = infra.PrivateRedis(port=infra.free_port(), folder=tmp_path)
+    server.start()
+    system = RunningSystem(tmp_path / "var", {"REDIS_URL": server.url})  # no database URLs
+    try:
+        system.start()
+        first = started_pid(system, "notify-worker")
+        os.kill(first, signal.SIGKILL)  # its main process, as the OOM killer would
+        wait_for(
+            lambda: started_pid(system, "notify-worker") != first,
+            30,
+            "the notify worker started again",
+            system,
+        )
+        assert "notify-worker exited with -9" in system.log_path.read_text(errors="replace")
+
+        drive_one_report(system)  # the SMS went through the new worker
+    finally:
+        assert system.stop() == 0
+        server.stop()
+
+
+def test_postgresql_with_the_file_broker(tmp_path: Path) -> None:
+    if not infra.postgres_reachable():
+        infra.unavailable("PostgreSQL")
+    with infra.postgres_databases("fq_e2e_files") as urls:
+        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}  # no REDIS_URL
+        system = RunningSystem(tmp_path, env)
+        try:
+            system.start()
+            drive_one_report(system)
+        finally:
+            assert system.stop() == 0

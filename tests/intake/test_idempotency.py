@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.common.clock import FrozenClock
-from services.intake import idempotency
+from services.intake import idempotency, service
 from services.intake.auth import authenticate
 from services.intake.models import Report
 from services.intake.runtime import IntakeRuntime
@@ -135,3 +138,50 @@ def test_racing_requests_with_one_key_create_one_report(intake: IntakeRuntime) -
     first_answers = [answer for status, answer in answers if status == 202]
     assert first_answers, answers
     assert all(answer == first_answers[0] for answer in first_answers)
+
+
+def test_a_request_that_fails_frees_its_key_at_once(
+    intake: IntakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
+    real_run = service.SubmitReport.run
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the process hit a bug")
+
+    monkeypatch.setattr(service.SubmitReport, "run", failing)
+    assert post(intake, key, idem, body).status_code == 500
+    monkeypatch.setattr(service.SubmitReport, "run", real_run)
+
+    assert post(intake, key, idem, body).status_code == 202  # no 409, no waiting
+    assert reports_of(intake, body["summary"]) == 1
+
+
+def test_a_request_still_running_keeps_its_key_past_the_lease(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    rules = replace(intake.rules, idempotency_lease=timedelta(seconds=0.6))
+    idem, body = str(uuid.uuid4()), unique_dispute()
+    with intake.db.transaction() as session:
+        agency_id = service.create_agency(session, name=idem, kind="grid", now=clock.now()).id
+    begin = functools.partial(
+        idempotency.begin,
+        intake.db,
+        agency_id=agency_id,
+        key=idem,
+        body_fingerprint=idempotency.fingerprint(body),
+        rules=rules,
+    )
+    assert begin(now=clock.now()) is None
+
+    with idempotency.kept(
+        intake.db, agency_id=agency_id, key=idem, lease=rules.idempotency_lease, clock=clock
+    ):
+        clock.advance(timedelta(seconds=2))  # long past the lease it began with
+        time.sleep(0.6)  # three renewals' time
+        with pytest.raises(idempotency.KeyInFlight):
+            begin(now=clock.now())
+
+    # Once the request is gone nobody renews: the lease runs out and the key is free.
+    clock.advance(timedelta(seconds=1))
+    assert begin(now=clock.now()) is None

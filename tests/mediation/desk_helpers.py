@@ -38,7 +38,8 @@ def new_case(runtime: MediationRuntime) -> uuid.UUID:
             summary="A boundary dispute",
             occurred_at=NOW,
             reporter={"name": "陈先生", "phone": "+8613800138000"},
-            accept_due_at=NOW,
+            due_at=NOW,
+            due_kind="local_mediation",
             created_at=NOW,
             updated_at=NOW,
         )

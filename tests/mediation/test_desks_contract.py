@@ -50,3 +50,16 @@ def test_mediation_answers_as_documented(own_mediation: MediationRuntime) -> Non
         "PATCH /v1/desks/{code}",
         "PUT /v1/calendar/days",
     } <= set(checked)
+
+
+def test_mediation_answers_a_leader_as_documented(own_mediation: MediationRuntime) -> None:
+    checked = check_every_operation(
+        client_for(own_mediation).application, staff_headers(own_mediation, "leader"), examples=25
+    )
+
+    assert {
+        "GET /v1/cases",
+        "POST /v1/cases/{case_id}/transitions",
+        "POST /v1/villages",
+        "GET /v1/stats",
+    } <= set(checked)

@@ -44,7 +44,7 @@ def test_the_case_belongs_to_the_officer_of_the_village(mediation: MediationRunt
     case = case_of(mediation, message["report_id"])
     assert case.owner.id == "officer-guo"  # weicun-3 is 郭警官's (分片包村)
     assert case.status == "awaiting_acceptance"
-    assert case.accept_due_at == NOW + timedelta(hours=24)
+    assert (case.due_at, case.due_kind) == (NOW + timedelta(hours=24), "acceptance")
     assert [(p.name, p.phone, p.role) for p in case.parties] == [
         ("陈大哥", "+8613900139000", "claimant"),
         ("陈二弟", "+8613700137000", "respondent"),
@@ -61,13 +61,15 @@ def test_intake_and_the_officer_are_told(mediation: MediationRuntime) -> None:
     assert [(task, body["event"]) for task, body in events] == [
         ("intake.record_report_event", "case_opened")
     ]
-    assert "郭警官" in events[0][1]["detail"]
+    assert "魏村三组" in events[0][1]["detail"]  # the village by name, no officer's name
+    assert "郭警官" not in events[0][1]["detail"]
     assert "2026-11-29 12:00" in events[0][1]["detail"]  # the deadline in station time
     [(task, request)] = sms
     assert task == "notify.send_sms"
     assert request["recipient"] == "+8613951900011"
     assert request["template"] == "case_assigned"
     assert request["priority"] == "urgent"
+    assert request["params"]["village"] == "魏村三组"
 
 
 def test_a_village_without_an_officer_goes_to_the_duty_leader(
@@ -77,7 +79,8 @@ def test_a_village_without_an_officer_goes_to_the_duty_leader(
 
     open_case(mediation, message)
 
-    assert case_of(mediation, message["report_id"]).owner.role == "duty_leader"
+    owner = case_of(mediation, message["report_id"]).owner
+    assert (owner.id, owner.on_duty) == ("leader-cheng", True)
 
 
 def test_a_redelivered_dispute_opens_one_case(mediation: MediationRuntime) -> None:

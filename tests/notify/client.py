@@ -18,9 +18,18 @@ def client_for(runtime: NotifyRuntime) -> FlaskClient:
     return app.test_client()
 
 
+STAFF_OF_ROLE = {"ops": "ops-zhao", "officer": "officer-guo"}  # the demo station's
+
+
 def staff_headers(
     runtime: NotifyRuntime, role: str = "ops", valid_for: timedelta = timedelta(days=1)
 ) -> dict[str, str]:
     secret = staff_secret(runtime.settings.var_dir)
-    token = issue(secret, name="值班员", role=role, now=runtime.clock.now(), valid_for=valid_for)
+    token = issue(
+        secret,
+        staff_id=STAFF_OF_ROLE[role],
+        role=role,
+        now=runtime.clock.now(),
+        valid_for=valid_for,
+    )
     return {"Authorization": f"Bearer {token}"}

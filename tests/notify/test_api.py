@@ -128,7 +128,7 @@ def test_opt_outs_are_listed_masked_and_removable(notify: NotifyRuntime) -> None
     listed: Any = client.get("/v1/opt-outs", headers=headers)
 
     assert put.status_code == 200
-    assert put.json["source"] == "staff:值班员"
+    assert put.json["source"] == "staff:ops-zhao"
     assert [row["phone"] for row in listed.json] == [f"{number[3:6]}****{number[-4:]}"]
     assert number not in listed.get_data(as_text=True)
     assert client.delete(f"/v1/opt-outs/{number}", headers=headers).status_code == 204

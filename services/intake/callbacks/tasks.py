@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from services.common.celery_app import RETRY_BACKOFF_MAX_SECONDS
+from services.common.outages import run_quietly
 from services.intake.callbacks import delivery
 from services.intake.callbacks.service import DELIVER_CALLBACK
 from services.intake.runtime import IntakeRuntime
@@ -53,8 +54,11 @@ def register(runtime: IntakeRuntime) -> None:
         ).status
 
     @runtime.celery.task(shared=False, name=DISPATCH_CALLBACKS, acks_late=False)
-    def dispatch_callbacks() -> int:
+    def dispatch_callbacks() -> int | None:
         """Queue the deliveries whose next attempt is due (and any a lost task left)."""
-        return delivery.dispatch_due(
-            messaging=runtime.messaging, clock=runtime.clock, redispatch_after=REDISPATCH_AFTER
+        return run_quietly(
+            lambda: delivery.dispatch_due(
+                messaging=runtime.messaging, clock=runtime.clock, redispatch_after=REDISPATCH_AFTER
+            ),
+            name=DISPATCH_CALLBACKS,
         )

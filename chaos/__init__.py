@@ -1,0 +1,1 @@
+"""Faults proven, not assumed: `python -m chaos` breaks the system, then reads its history."""

@@ -1,0 +1,1 @@
+"""Cases: the state machine (workflow), its commands, the staff API and the deadline sweep."""

@@ -1,0 +1,60 @@
+"""Who sees which case, and which roles may call which endpoint: mediation's one access table.
+
+Personal data is needed-to-know: an officer sees the cases of his villages and those he
+owns; desk staff the cases booked at their desk; a leader all of them. A case a caller
+may not see is a 404 and is absent from lists. What each role may *do* to a case is the
+workflow's transition table (`workflow.py`); this module holds the reads and the rest.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from services.common.staff_auth import Caller, Role
+from services.mediation.desks.models import DeskSession
+from services.mediation.models import Case, Village
+
+
+class Endpoint(StrEnum):
+    CASES_READ = "cases:read"
+    CASES_TRANSITION = "cases:transition"  # then the transition table decides
+    OFFICERS_READ = "officers:read"
+    OFFICERS_WRITE = "officers:write"
+    VILLAGES_READ = "villages:read"
+    VILLAGES_WRITE = "villages:write"
+    STATS_READ = "stats:read"  # figures only, no personal data
+
+
+_CASE_STAFF = frozenset({Role.OFFICER, Role.DESK, Role.LEADER})
+
+ROLES_FOR: dict[Endpoint, frozenset[Role]] = {
+    Endpoint.CASES_READ: _CASE_STAFF,
+    Endpoint.CASES_TRANSITION: _CASE_STAFF,
+    Endpoint.OFFICERS_READ: _CASE_STAFF,
+    Endpoint.OFFICERS_WRITE: frozenset({Role.LEADER}),
+    Endpoint.VILLAGES_READ: _CASE_STAFF,
+    Endpoint.VILLAGES_WRITE: frozenset({Role.LEADER}),
+    Endpoint.STATS_READ: _CASE_STAFF | {Role.OPS},
+}
+
+
+def visible_to(caller: Caller) -> ColumnElement[bool]:
+    """A WHERE clause: the cases `caller` may see."""
+    if caller.role == Role.LEADER:
+        return true()
+    if caller.role == Role.OFFICER:
+        his_villages = select(Village.code).where(Village.officer_id == caller.id)
+        return or_(Case.owner_id == caller.id, Case.village.in_(his_villages))
+    if caller.role == Role.DESK and caller.member.desk:
+        return exists().where(
+            DeskSession.case_id == Case.id, DeskSession.desk_code == caller.member.desk
+        )
+    return false()
+
+
+def can_see(session: Session, *, caller: Caller, case: Case) -> bool:
+    """Whether `caller` may see `case`."""
+    return bool(session.scalar(select(exists().where(Case.id == case.id, visible_to(caller)))))

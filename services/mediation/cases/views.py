@@ -1,0 +1,175 @@
+"""The staff API of cases: `/v1/cases`. HTTP only; the work is in `service.py` and `commands.py`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from services.common.blueprint import Blueprint
+from services.common.runtime import after_response
+from services.common.staff_auth import Caller, require_staff
+from services.mediation.cases import service, stats
+from services.mediation.cases.access import ROLES_FOR, Endpoint
+from services.mediation.cases.commands import Context, TransitionRefused
+from services.mediation.cases.schemas import (
+    CaseListItemOut,
+    CaseOut,
+    CaseQueryArgs,
+    IllegalTransitionOut,
+    StatsOut,
+    StatsQueryArgs,
+    TransitionIn,
+    fields_by_action,
+)
+from services.mediation.desks import service as desks
+from services.mediation.runtime import MediationRuntime
+
+MAX_KEY_LENGTH = 255
+
+blp = Blueprint(
+    "cases",
+    __name__,
+    url_prefix="/v1/cases",
+    description="Dispute cases, from first contact to follow-up",
+)
+
+
+def runtime() -> MediationRuntime:
+    found: MediationRuntime = current_app.extensions["fengqiao"]
+    return found
+
+
+def guard(endpoints: dict[tuple[str, str], Endpoint]) -> Callable[[], None]:
+    """A `before_request` hook: a staff token (401), then a role the access table admits for
+    the view and method (403), before the body is even read."""
+    authenticate = require_staff()
+
+    def check() -> None:
+        authenticate()
+        if request.method == "OPTIONS":
+            return
+        method = "GET" if request.method == "HEAD" else request.method
+        endpoint = endpoints.get((request.endpoint or "", method))
+        if endpoint is None or g.staff.role not in ROLES_FOR[endpoint]:
+            abort(403, message=f"the role {g.staff.role} may not use {endpoint or 'this'}")
+
+    return check
+
+
+def caller() -> Caller:
+    found: Caller = g.staff
+    return found
+
+
+blp.before_request(
+    guard(
+        {
+            ("cases.Cases", "GET"): Endpoint.CASES_READ,
+            ("cases.CaseItem", "GET"): Endpoint.CASES_READ,
+            ("cases.CaseTransitions", "POST"): Endpoint.CASES_TRANSITION,
+        }
+    )
+)
+
+
+@blp.errorhandler(TransitionRefused)
+def _refused(error: TransitionRefused) -> tuple[Response, int]:
+    return jsonify(error.body()), error.status
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(CaseQueryArgs, location="query")
+    @blp.response(200, CaseListItemOut(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """The cases the caller may see, soonest due first (phones masked)."""
+        who = caller()
+        with runtime().db.sessions() as session:
+            page, total = service.list_cases(
+                session,
+                caller=who,
+                offset=pagination_parameters.first_item,
+                limit=pagination_parameters.page_size,
+                **args,
+            )
+        pagination_parameters.item_count = total
+        return page
+
+
+@blp.route("/<uuid:case_id>")
+class CaseItem(MethodView):
+    @blp.response(200, CaseOut)
+    def get(self, case_id: uuid.UUID) -> Any:
+        """One case with its sessions, history and the actions the caller may take."""
+        who = caller()
+        with runtime().db.sessions() as session:
+            return service.get_case(session, caller=who, case_id=case_id)
+
+
+@blp.route("/<uuid:case_id>/transitions")
+class CaseTransitions(MethodView):
+    @blp.arguments(
+        TransitionIn,
+        example={"action": "accept", "risk_grade": "B"},
+        description="An action and its fields (* required):\n" + fields_by_action(),
+    )
+    @blp.response(200, CaseOut)
+    @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
+    @blp.alt_response(403, description="The caller's role or identity may not")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+                "description": "Repeat a step safely: the same key and body answer the first "
+                "step again.",
+            }
+        ]
+    )
+    def post(self, data: dict[str, Any], case_id: uuid.UUID) -> Any:
+        """Take one step of the workflow: `{"action": …, …its fields}`."""
+        who = caller()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+            abort(400, message=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        rt = runtime()
+        with rt.messaging.transaction(defer=after_response) as session:
+            ctx = Context(
+                messaging=rt.messaging,
+                rules=rt.rules,
+                now=rt.clock.now(),
+                calendar=desks.working_calendar(session),
+            )
+            answer = service.transition(
+                session,
+                caller=who,
+                case_id=case_id,
+                body=data,
+                ctx=ctx,
+                key=key,
+                render=CaseOut().dump,
+            )
+        return jsonify(answer)  # already in CaseOut's shape (stored as such for repeats)
+
+
+stats_blp = Blueprint("stats", __name__, url_prefix="/v1", description="The station's figures")
+stats_blp.before_request(guard({("stats.Stats", "GET"): Endpoint.STATS_READ}))
+
+
+@stats_blp.route("/stats")
+class Stats(MethodView):
+    @stats_blp.arguments(StatsQueryArgs, location="query")
+    @stats_blp.response(200, StatsOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Figures for the cases opened from `from` to `to` (no personal data)."""
+        if args["to"] <= args["from_"]:
+            abort(422, errors={"query": {"to": ["must be after from"]}})
+        with runtime().db.sessions() as session:
+            return stats.case_stats(session, since=args["from_"], until=args["to"])

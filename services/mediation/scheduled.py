@@ -1,0 +1,52 @@
+"""Mediation's periodic jobs: run by mediation workers, sent by the one beat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from services.mediation.cases import digests, reminders
+from services.mediation.cases import scheduled as cases
+from services.mediation.runtime import MediationRuntime
+
+SWEEP_DEADLINES = "mediation.sweep_deadlines"
+REMIND_SESSIONS = "mediation.remind_sessions"
+SEND_DIGESTS = "mediation.send_digests"
+
+SCHEDULE: dict[str, dict[str, Any]] = {
+    SWEEP_DEADLINES: {
+        "task": SWEEP_DEADLINES,
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
+    REMIND_SESSIONS: {
+        "task": REMIND_SESSIONS,
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
+    SEND_DIGESTS: {
+        "task": SEND_DIGESTS,
+        "schedule": crontab(hour=0, minute=30),  # 08:30 at the station (UTC+8, no DST)
+        "options": {"expires": 3600.0},
+    },
+}
+
+
+def register(runtime: MediationRuntime) -> None:
+    """Register mediation's periodic tasks on its Celery app."""
+
+    @runtime.celery.task(name=SWEEP_DEADLINES, shared=False)
+    def sweep_deadlines() -> int:
+        """Act once on every breached case deadline (acceptance, local window, session, 回访)."""
+        return cases.sweep_deadlines(runtime)
+
+    @runtime.celery.task(name=REMIND_SESSIONS, shared=False)
+    def remind_sessions() -> int:
+        """Remind the parties of their sessions, a day and two hours before."""
+        return reminders.remind_sessions(runtime)
+
+    @runtime.celery.task(name=SEND_DIGESTS, shared=False)
+    def send_digests() -> int:
+        """Each officer's morning digest: open cases, due today, overdue."""
+        return digests.send_digests(runtime)
