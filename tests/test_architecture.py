@@ -104,7 +104,6 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
     if not infra.postgres_reachable():
         infra.unavailable("PostgreSQL")
     from services.common.bootstrap import bootstrap
-    from services.common.station import load_station
     from services.mediation import runtime as mediation_runtime
     from services.mediation import service as mediation_service
 
@@ -113,8 +112,6 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
         settings = infra.settings_for(
             "mediation", database_url=url, broker_url="filesystem://localhost/", var_dir=tmp_path
         )
-        station = load_station(settings.station_file).raw
-        seeded = 1 + sum(len(station[part]) for part in ("officers", "villages", "desks"))
         runtimes = [mediation_runtime.build(settings) for _ in range(3)]
         try:
             added = run_together(
@@ -127,7 +124,8 @@ def test_replicas_bootstrapping_together_migrate_and_seed_once(tmp_path: Path) -
             for runtime in runtimes:
                 runtime.db.dispose()
         assert errors_in(added) == []
-        assert sorted(added) == [0, 0, seeded]  # the duty leader, officers, villages, desks
+        first, *others = sorted(added, reverse=True)
+        assert first > 0 and others == [0, 0]  # one seeded the station, the others found it
     finally:
         infra.drop_database(url)
 
