@@ -84,6 +84,12 @@ class Fault:
     inject: Callable[[Campaign], Injection]
     budget: float  # seconds the fault itself may take, on a busy machine
     under_load: bool = True
+    # The row's own longest wait for everything to finish, when the timing's is too short
+    # for how the system heals this fault (a redelivery after the visibility timeout).
+    settle: float | None = None
+
+    def settle_seconds(self, timing: Timing) -> float:
+        return timing.settle if self.settle is None else max(self.settle, timing.settle)
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ class Campaign:
         else:
             injection = fault.inject(self)
             recovery.watch(injection)
-        settle_until = min(time.monotonic() + self.timing.settle, self.deadline)
+        settle_until = min(time.monotonic() + fault.settle_seconds(self.timing), self.deadline)
         while not recovery.all_finished() and time.monotonic() < settle_until:
             time.sleep(POLL_SECONDS)
             recovery.poll()
@@ -352,7 +358,7 @@ def run_campaign(
         campaign.deadline = deadline
         rows = []
         for fault in faults:
-            longest = timing.warmup + timing.after + timing.settle + fault.budget
+            longest = timing.warmup + timing.after + fault.settle_seconds(timing) + fault.budget
             if time.monotonic() + longest > deadline:
                 say(f"skipping {fault.name}: it could overrun the campaign's bound")
                 rows.append(_not_run(fault, timing))

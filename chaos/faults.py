@@ -15,6 +15,7 @@ import httpx
 from chaos.campaign import RACE_AGENCY, Campaign, Fault, Injection, say
 from chaos.load import Outcome
 from chaos.midtask import caught_mid_task, wait_dead
+from services.common.celery_app import REDELIVERED_WITHIN_SECONDS
 
 RESPAWN_SECONDS = 10.0
 DEATH_SECONDS = 5.0
@@ -275,6 +276,8 @@ FAULTS = [
         "kill-main",
         kill_worker_main,
         budget=110.0,
+        # The killed worker's message comes back once Redis's visibility timeout is over.
+        settle=REDELIVERED_WITHIN_SECONDS + 10.0,
     ),
     Fault("SIGTERM the whole system, start it again", "sigterm", sigterm_system, budget=90.0),
     Fault("restart Redis (append-only on)", "restart-redis", restart_redis, budget=10.0),

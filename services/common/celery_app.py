@@ -18,18 +18,30 @@ from services.common.config import SERVICES, Settings
 # recorded SMS must not wait behind a backlog of requests to record more.
 OWN_QUEUE = {"notify.deliver_sms": "notify_deliver"}
 
-# The longest a task waits before it runs again, by what makes it wait. A worker holds a
-# message with a countdown unacknowledged until it has run, so the broker's visibility
-# timeout below is derived from the longest of these; a test ties every task to it.
-RETRY_BACKOFF_MAX_SECONDS = 300  # between two tries of a message (consumers, callbacks)
-COUNTDOWNS_SECONDS = {"retry backoff": RETRY_BACKOFF_MAX_SECONDS}
-# The longest a task may take once it runs (a provider call, a callback POST, a big purge).
-LONGEST_RUN_SECONDS = 600
-# Redis hands a message no worker acknowledged in this time to another worker.
-VISIBILITY_TIMEOUT_SECONDS = max(COUNTDOWNS_SECONDS.values()) + LONGEST_RUN_SECONDS
+# How long a worker may hold a message, and so how soon Redis hands out again one whose
+# worker died. A retry waits in the database (the consumer's outbox, `due_at`), never as a
+# countdown; the one countdown left waits out a database that cannot take that row.
+RETRY_BACKOFF_MAX_SECONDS = 300  # between two tries of a message, waited in the database
+DATABASE_AWAY_RETRY_SECONDS = 15  # a retry the database could not store stays on the broker
+COUNTDOWNS_SECONDS = {"database away": DATABASE_AWAY_RETRY_SECONDS}
+# The longest a task may run. At the soft limit the task gets SoftTimeLimitExceeded (a
+# consumer stores a retry); at the hard one its pool process is killed and the message goes
+# back to the queue. Provider calls, callback POSTs and purges stop well before.
+TASK_SOFT_TIME_LIMIT_SECONDS = 40
+TASK_TIME_LIMIT_SECONDS = 45
+# Redis hands a message no worker acknowledged in this time to another worker. A worker
+# holds one: waiting out a countdown, then behind the task its pool process is running
+# (prefetched), then while it runs; the visibility timeout outlasts all three.
+VISIBILITY_TIMEOUT_SECONDS = max(COUNTDOWNS_SECONDS.values()) + 2 * TASK_TIME_LIMIT_SECONDS
+# Each worker looks for messages held longer than that every few seconds (kombu's default
+# is 10 s times a throttle of 10); the lock for that sweep expires soon if its holder dies.
+UNACKED_RESTORE_INTERVAL_SECONDS = 5
+UNACKED_MUTEX_EXPIRE_SECONDS = 30
+# A message whose worker died is handed out again within this time of its delivery.
+REDELIVERED_WITHIN_SECONDS = VISIBILITY_TIMEOUT_SECONDS + UNACKED_RESTORE_INTERVAL_SECONDS
 # A message handled once may come again within this time (a redelivery after the visibility
-# timeout, plus its countdown); processed message ids must be kept longer than this.
-LONGEST_REDELIVERY_SECONDS = VISIBILITY_TIMEOUT_SECONDS + max(COUNTDOWNS_SECONDS.values())
+# timeout, plus a stored retry's backoff); processed ids must be kept longer than this.
+LONGEST_REDELIVERY_SECONDS = REDELIVERED_WITHIN_SECONDS + RETRY_BACKOFF_MAX_SECONDS
 
 
 def service_of(task_name: str) -> str:
@@ -69,6 +81,9 @@ def create_celery(settings: Settings) -> Celery:
     app.conf.update(
         broker_transport_options={
             "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            "unacked_restore_interval": UNACKED_RESTORE_INTERVAL_SECONDS,
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": UNACKED_MUTEX_EXPIRE_SECONDS,
             **settings.broker_transport_options,
         },
         broker_connection_retry_on_startup=True,
@@ -81,6 +96,9 @@ def create_celery(settings: Settings) -> Celery:
         # and is redelivered if the worker dies mid-task.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_soft_time_limit=TASK_SOFT_TIME_LIMIT_SECONDS,
+        task_time_limit=TASK_TIME_LIMIT_SECONDS,
+        task_acks_on_timeout=False,  # killed at the hard limit: back to the queue
         worker_prefetch_multiplier=1,
         task_default_queue=settings.service,
         # Tried in order: tasks with a queue of their own first, then by service name.

@@ -7,6 +7,11 @@ not take (it was down, the process died), so an accepted change is never lost. D
 is at least once: every consumer records the `message_id` it handled in
 `processed_messages`, in the transaction of its own effects, and does nothing the second time.
 
+A consumer whose handler fails acknowledges the message and writes it to its own outbox
+with a `due_at` (the backoff) and the tries so far; the relay sends it again when it is
+due. No worker holds a message while it waits, so the broker's visibility timeout is only
+as long as a task may run, and a message whose worker died is redelivered within minutes.
+
 No message is dropped. One that fails its contract, or whose handler keeps failing, is
 parked in the consumer's `dead_letters` table, from where `fengqiao messages replay` sends
 it again. Published outbox rows and processed ids are pruned once no redelivery can come.
@@ -27,11 +32,15 @@ from celery import Celery, Task
 from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
-from sqlalchemy import String, Text, delete, func, select
+from sqlalchemy import String, Text, delete, func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.common.celery_app import LONGEST_REDELIVERY_SECONDS, RETRY_BACKOFF_MAX_SECONDS
+from services.common.celery_app import (
+    DATABASE_AWAY_RETRY_SECONDS,
+    LONGEST_REDELIVERY_SECONDS,
+    RETRY_BACKOFF_MAX_SECONDS,
+)
 from services.common.clock import Clock
 from services.common.contracts import Contract
 from services.common.db import Database
@@ -64,6 +73,10 @@ class OutboxMixin:
     created_at: Mapped[datetime] = mapped_column(index=True)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # A consumer's retry of a message it failed: not sent before `due_at`, and how many
+    # tries the consumer has made (handed to it again with the message).
+    due_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ProcessedMessageMixin:
@@ -192,6 +205,7 @@ class Messaging:
         query = (
             select(outbox)
             .where(outbox.published_at.is_(None))
+            .where(or_(outbox.due_at.is_(None), outbox.due_at <= self.clock.now()))
             .order_by(outbox.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -202,10 +216,13 @@ class Messaging:
         with self.db.transaction() as session:
             for row in session.scalars(query):
                 row.attempts += 1
+                kwargs: dict[str, Any] = {"message": row.payload}
+                if row.tries:
+                    kwargs["tries"] = row.tries
                 try:
                     self.celery.send_task(
                         row.task,
-                        kwargs={"message": row.payload},
+                        kwargs=kwargs,
                         task_id=str(row.id),
                         retry=ids is None,
                     )
@@ -226,31 +243,23 @@ class Messaging:
 
         The handler runs inside one transaction with the record that the message was
         handled, so it runs to completion exactly once per message id however often the
-        broker delivers it. A failure is retried with backoff, `max_retries` times; then,
-        or at once for an error that retrying cannot fix (PERMANENT_ERRORS: a message that
-        fails its contract, a value the database refuses), the message is parked.
+        broker delivers it. A failure is tried again after a backoff, `max_retries` times,
+        the wait stored in this service's outbox (`retry_later`); then, or at once for an
+        error that retrying cannot fix (PERMANENT_ERRORS: a message that fails its
+        contract, a value the database refuses), the message is parked.
         """
 
         def register(handler: Handler) -> Task[Any, Any]:
-            def run(task: Task[Any, Any], message: dict[str, Any]) -> None:
-                retries: int = task.request.retries or 0
+            def run(task: Task[Any, Any], message: dict[str, Any], tries: int = 0) -> None:
+                # A message retried by Celery (before retries waited in the database, or
+                # while the database was away) counts those tries too.
+                tries += task.request.retries or 0
                 try:
                     self.handle_once(contract, contract.load(message), handler)
                 except PERMANENT_ERRORS as exc:
-                    self._park_or_retry(task, message, exc, permanent=True)
+                    self._settle_failure(task, message, exc, tries=tries, permanent=True)
                 except Exception as exc:
-                    if retries >= self.max_retries:
-                        self._park_or_retry(task, message, exc, permanent=False)
-                        return
-                    log.warning(
-                        "%s %s failed (try %d of %d), retrying: %s",
-                        contract.task,
-                        task.request.id,
-                        retries + 1,
-                        self.max_retries + 1,
-                        describe(exc),
-                    )
-                    raise task.retry(exc=exc, countdown=self.retry_delay(retries)) from exc
+                    self._settle_failure(task, message, exc, tries=tries, permanent=False)
 
             run.__name__ = handler.__name__
             run.__doc__ = handler.__doc__
@@ -270,28 +279,75 @@ class Messaging:
             factor=1, retries=retries, maximum=self.retry_backoff_max, full_jitter=True
         )
 
-    def _park_or_retry(
-        self, task: Task[Any, Any], message: Any, error: BaseException, *, permanent: bool
-    ) -> None:
-        tries = (task.request.retries or 0) + 1
-        try:
-            self.park(
-                task=task.name,
-                message=message,
-                error=error,
-                attempts=tries,
-                task_id=task.request.id,
+    def retry_later(self, *, task: str, message: dict[str, Any], tries: int) -> datetime:
+        """Store a failed message to be sent again after its backoff; returns when it is due.
+
+        It goes to this service's own outbox as a new row (the message keeps its id), in a
+        transaction of its own, and the relay hands it out once `due_at` has passed.
+        """
+        now = self.clock.now()
+        due_at = now + timedelta(seconds=self.retry_delay(tries - 1))
+        with self.db.transaction() as session:
+            session.add(
+                self.outbox(  # type: ignore[call-arg]
+                    id=uuid.uuid4(),
+                    task=task,
+                    payload=message,
+                    created_at=now,
+                    due_at=due_at,
+                    tries=tries,
+                )
             )
+        return due_at
+
+    def _settle_failure(
+        self,
+        task: Task[Any, Any],
+        message: Any,
+        error: BaseException,
+        *,
+        tries: int,
+        permanent: bool,
+    ) -> None:
+        """A failed try: stored to be tried again, or parked (at once, or at the limit)."""
+        tried, parking = tries + 1, permanent or tries >= self.max_retries
+        try:
+            if parking:
+                self.park(
+                    task=task.name,
+                    message=message,
+                    error=error,
+                    attempts=tried,
+                    task_id=task.request.id,
+                )
+            else:
+                due_at = self.retry_later(task=task.name, message=message, tries=tried)
         except Exception as exc:
-            # Parking needs the database; while it cannot be reached the message stays on
-            # the broker, to be tried (and parked) again.
-            log.error("could not park %s %s: %s", task.name, task.request.id, describe(exc))
-            raise task.retry(exc=exc, countdown=self.retry_backoff_max) from exc
+            # Both need the database; while it cannot be reached the message stays on the
+            # broker for a short while, to be tried (and stored) again.
+            log.error(
+                "could not store the failure of %s %s: %s",
+                task.name,
+                task.request.id,
+                describe(exc),
+            )
+            raise task.retry(exc=exc, countdown=DATABASE_AWAY_RETRY_SECONDS) from exc
+        if not parking:
+            log.warning(
+                "%s %s failed (try %d of %d), tried again after %s: %s",
+                task.name,
+                task.request.id,
+                tried,
+                self.max_retries + 1,
+                due_at.isoformat(timespec="seconds"),
+                describe(error),
+            )
+            return
         log.error(
             "parked %s %s after %d %s: %s; %d dead letters of %s wait",
             task.name,
             task.request.id,
-            tries,
+            tried,
             "try (cannot succeed)" if permanent else "tries",
             describe(error),
             self.waiting_dead_letters(),

@@ -5,6 +5,13 @@ is not dropped: the limiter says how long to wait, and the message waits in the 
 With Redis, one Lua script checks every window and takes the slot atomically. Without it,
 the database counts the messages handed to a provider in each window, under a lock on the
 number (PostgreSQL advisory lock; SQLite has one writer at a time anyway).
+
+Either way a message never waits for itself: a delivery that reserved and then died (a
+killed worker, a failed commit) is tried again under the same id, and the slot it took is
+its own. While Redis cannot be reached the database counts instead (its `sending_at` rows
+are what every limiter's slots become), so a Redis restart delays no SMS; for a day after
+that, the longest window, both must agree, since Redis did not see what the database let
+through.
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from services.common.outages import Outage
 from services.notify.models import SmsMessage
 from services.notify.rules import NotifyRules
 
@@ -80,8 +90,10 @@ class DatabaseRecipientLimiter:
 
 
 # KEYS[1]: the number's sorted set of slots (score: ms). ARGV: now ms, member, then pairs of
-# window ms and limit. Returns 0 when the slot is taken, else the ms to wait.
+# window ms and limit. Returns 0 when the slot is taken, else the ms to wait. The member's
+# own earlier slot is given back first, so reserving again under one id is idempotent.
 _RESERVE = """
+redis.call('ZREM', KEYS[1], ARGV[2])
 local now = tonumber(ARGV[1])
 local longest = 0
 local wait = 0
@@ -104,13 +116,23 @@ return 0
 """
 
 
+_REDIS_AWAY = (RedisConnectionError, RedisTimeout)
+
+
 class RedisRecipientLimiter:
-    """A sliding window per number in a Redis sorted set, checked and taken in one script."""
+    """A sliding window per number in a Redis sorted set, checked and taken in one script.
+
+    While Redis cannot be reached the database limiter decides, and for the longest window
+    after that the database must agree too.
+    """
 
     def __init__(self, rules: NotifyRules, redis_url: str) -> None:
         self.windows = windows(rules)
         self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self.script = self.client.register_script(_RESERVE)
+        self.database = DatabaseRecipientLimiter(rules)
+        self.outage = Outage("Redis (per-number SMS limits)")
+        self._database_agrees_until: datetime | None = None
 
     @staticmethod
     def key(recipient: str) -> str:
@@ -122,11 +144,27 @@ class RedisRecipientLimiter:
         args: list[str | int] = [int(now.timestamp() * 1000), str(sms_id)]
         for span, limit in self.windows:
             args += [int(span.total_seconds() * 1000), limit]
-        wait_ms = int(self.script(keys=[self.key(recipient)], args=args))
-        return timedelta(milliseconds=math.ceil(wait_ms)) if wait_ms > 0 else None
+        try:
+            wait_ms = int(self.script(keys=[self.key(recipient)], args=args))
+        except _REDIS_AWAY as exc:
+            self.outage.failed(exc, doing="reserving an SMS slot; the database counts instead")
+            self._database_agrees_until = now + max(span for span, _ in self.windows)
+            return self.database.reserve(session, recipient=recipient, sms_id=sms_id, now=now)
+        self.outage.recovered()
+        if wait_ms > 0:
+            return timedelta(milliseconds=math.ceil(wait_ms))
+        if self._database_agrees_until is not None and now < self._database_agrees_until:
+            wait = self.database.reserve(session, recipient=recipient, sms_id=sms_id, now=now)
+            if wait is not None:
+                self.release(recipient=recipient, sms_id=sms_id)
+            return wait
+        return None
 
     def release(self, *, recipient: str, sms_id: uuid.UUID) -> None:
-        self.client.zrem(self.key(recipient), str(sms_id))
+        try:
+            self.client.zrem(self.key(recipient), str(sms_id))
+        except _REDIS_AWAY as exc:  # the slot expires with its window; the database is right
+            self.outage.failed(exc, doing="giving back an SMS slot")
 
 
 def recipient_limiter(rules: NotifyRules, *, redis_url: str | None) -> RecipientLimiter:

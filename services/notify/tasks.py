@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from services.common.celery_app import DATABASE_AWAY_RETRY_SECONDS
 from services.common.contracts import SEND_SMS
 from services.notify import delivery, service
 from services.notify.runtime import NotifyRuntime
@@ -31,9 +33,20 @@ def register(runtime: NotifyRuntime) -> None:
             now=runtime.clock.now(),
         )
 
-    # No automatic retries: a failed try is rescheduled in the database (`due_at`), and a
-    # lost task is found again by `dispatch_due`.
-    @runtime.celery.task(shared=False, name=delivery.DELIVER_SMS.task)
+    # A failed try is rescheduled in the database (`due_at`), and a lost task is found
+    # again by `dispatch_due` (after a minute). Celery's own retry only waits out a
+    # database that cannot be reached, so a PostgreSQL restart delays no SMS by a minute;
+    # a message already claimed is skipped by the retry, never sent twice.
+    @runtime.celery.task(
+        shared=False,
+        name=delivery.DELIVER_SMS.task,
+        autoretry_for=(OperationalError,),
+        retry_backoff=True,
+        retry_backoff_max=DATABASE_AWAY_RETRY_SECONDS,
+        default_retry_delay=DATABASE_AWAY_RETRY_SECONDS,
+        retry_jitter=True,
+        max_retries=None,
+    )
     def deliver_sms(message: dict[str, Any]) -> str:
         """Hand one recorded SMS to a provider, at most once."""
         try:

@@ -106,6 +106,17 @@ class Consumer:
             yield
 
 
+def relaying(runtime: IntakeRuntime, condition: Callable[[], object]) -> Callable[[], object]:
+    """`condition`, checked after the relay has sent the retries that are due (as beat's
+    relay does every second)."""
+
+    def check() -> object:
+        runtime.messaging.relay()
+        return condition()
+
+    return check
+
+
 @pytest.fixture
 def quick(intake: IntakeRuntime) -> IntakeRuntime:
     """Intake's messaging with two retries and no wait between tries."""
@@ -125,7 +136,10 @@ def test_a_message_whose_handler_keeps_failing_is_parked_after_its_retries(
 
     with consumer.worker():
         consumer.send(wire)
-        wait_for(lambda: dead_letter(quick, wire["message_id"]), "the message to be parked")
+        wait_for(
+            relaying(quick, lambda: dead_letter(quick, wire["message_id"])),
+            "the message to be parked",
+        )
 
     parked = dead_letter(quick, wire["message_id"])
     assert parked is not None
@@ -154,7 +168,7 @@ def test_a_message_that_fails_for_a_while_is_handled_once_and_not_parked(
 
     with consumer.worker():
         consumer.send(wire)
-        wait_for(lambda: was_processed(quick, wire["message_id"]), "the third try")
+        wait_for(relaying(quick, lambda: was_processed(quick, wire["message_id"])), "the third try")
 
     assert len(consumer.tries) == 3
     assert dead_letter(quick, wire["message_id"]) is None

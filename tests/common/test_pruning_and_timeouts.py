@@ -1,5 +1,5 @@
 """Old outbox rows and processed ids are pruned, never before a redelivery could come; the
-broker's visibility timeout outlasts every countdown a task uses."""
+broker's visibility timeout outlasts the longest a worker may hold a message, and is short."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ import services
 from services.common.celery_app import (
     COUNTDOWNS_SECONDS,
     LONGEST_REDELIVERY_SECONDS,
-    LONGEST_RUN_SECONDS,
+    REDELIVERED_WITHIN_SECONDS,
+    RETRY_BACKOFF_MAX_SECONDS,
+    TASK_SOFT_TIME_LIMIT_SECONDS,
+    TASK_TIME_LIMIT_SECONDS,
     VISIBILITY_TIMEOUT_SECONDS,
 )
 from services.common.config import SERVICES, Settings
@@ -119,14 +122,25 @@ def test_no_task_waits_longer_than_the_visibility_timeout_allows(
     longest = max(COUNTDOWNS_SECONDS.values())
     runtime, tasks = worker_tasks(service, tmp_path)
 
-    assert runtime.celery.conf.broker_transport_options["visibility_timeout"] == (
-        VISIBILITY_TIMEOUT_SECONDS
-    )
-    assert longest + LONGEST_RUN_SECONDS <= VISIBILITY_TIMEOUT_SECONDS
-    assert runtime.messaging.retry_backoff_max <= longest  # consumers' own retries
-    assert runtime.messaging.retry_delay(50) <= longest
+    conf = runtime.celery.conf
+    options = conf.broker_transport_options
+    assert options["visibility_timeout"] == VISIBILITY_TIMEOUT_SECONDS
+    # A held message: its countdown, then behind the running task, then its own run.
+    assert longest + 2 * TASK_TIME_LIMIT_SECONDS <= VISIBILITY_TIMEOUT_SECONDS
+    assert conf.task_soft_time_limit == TASK_SOFT_TIME_LIMIT_SECONDS < TASK_TIME_LIMIT_SECONDS
+    assert conf.task_time_limit == TASK_TIME_LIMIT_SECONDS
+    assert conf.task_acks_on_timeout is False  # killed at the hard limit: requeued, not lost
+    # Every worker sweeps for abandoned messages every few seconds, not kombu's 100 s.
+    assert options["unacked_restore_throttle"] == 1
+    assert (
+        VISIBILITY_TIMEOUT_SECONDS + options["unacked_restore_interval"]
+    ) == REDELIVERED_WITHIN_SECONDS
+    assert REDELIVERED_WITHIN_SECONDS <= 120  # a dead worker's message: within two minutes
+    # Consumers' retries wait in the database, however long their backoff.
+    assert runtime.messaging.retry_delay(50) <= RETRY_BACKOFF_MAX_SECONDS
     for name, task in tasks.items():
-        if getattr(task, "autoretry_for", ()):  # Celery's own retries
+        assert (task.time_limit or 0) <= TASK_TIME_LIMIT_SECONDS, name
+        if getattr(task, "autoretry_for", ()):  # Celery's own retries: countdowns
             assert task.retry_backoff_max <= longest, name
             assert task.default_retry_delay <= longest, name
     runtime.db.dispose()
@@ -144,6 +158,7 @@ def countdown_users() -> set[str]:
 
 
 def test_every_countdown_is_one_the_visibility_timeout_knows() -> None:
-    # The only countdown is a consumer's retry, bounded by RETRY_BACKOFF_MAX_SECONDS. A new
-    # one must be added to COUNTDOWNS_SECONDS (and checked here) so the timeout outlasts it.
+    # The only countdown is a consumer's retry while the database cannot store it, bounded
+    # by DATABASE_AWAY_RETRY_SECONDS. A new one must be added to COUNTDOWNS_SECONDS (and
+    # checked here) so the timeout outlasts it.
     assert countdown_users() == {"common/messaging.py"}

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from services.common.celery_app import RETRY_BACKOFF_MAX_SECONDS
+from services.common.celery_app import DATABASE_AWAY_RETRY_SECONDS
 from services.common.outages import run_quietly
 from services.intake.callbacks import delivery
 from services.intake.callbacks.service import DELIVER_CALLBACK
@@ -32,7 +32,8 @@ def register(runtime: IntakeRuntime) -> None:
         # own retry only waits out a database that cannot be reached.
         autoretry_for=(OperationalError,),
         retry_backoff=True,
-        retry_backoff_max=RETRY_BACKOFF_MAX_SECONDS,
+        retry_backoff_max=DATABASE_AWAY_RETRY_SECONDS,
+        default_retry_delay=DATABASE_AWAY_RETRY_SECONDS,
         retry_jitter=True,
         max_retries=None,
     )
