@@ -166,17 +166,24 @@ def correct(
     return entry
 
 
-def _net_by_kind(session: Session, *, month: str) -> dict[str, int]:
-    """Each kind's total for a month, corrections counted with the kind they correct."""
+def _net_by_kind(
+    session: Session, *, month: str, subjects: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """Each kind's total for a month, corrections counted with the kind they correct.
+
+    `subjects` keeps only entries about those subject kinds (grants are about `budget`).
+    """
     original = aliased(LedgerEntry)
     kind = func.coalesce(original.kind, LedgerEntry.kind)
-    rows = session.execute(
+    query = (
         select(kind, func.sum(LedgerEntry.amount_fen))
         .outerjoin(original, LedgerEntry.corrects == original.id)
         .where(LedgerEntry.period == month)
         .group_by(kind)
-    ).all()
-    return {str(k): int(total or 0) for k, total in rows}
+    )
+    if subjects is not None:
+        query = query.where(LedgerEntry.subject_kind.in_(subjects))
+    return {str(k): int(total or 0) for k, total in session.execute(query).all()}
 
 
 def budget_granted(session: Session, *, month: str) -> int:
@@ -184,9 +191,21 @@ def budget_granted(session: Session, *, month: str) -> int:
 
 
 def budget_left(session: Session, *, month: str) -> int:
-    """A month's budget minus what has been paid out of it (in fen; negative if overspent)."""
-    net = _net_by_kind(session, month=_check_month(month))
+    """A month's envelope budget minus the envelopes paid out of it (fen; negative if overspent).
+
+    Brave-act awards are a budget line of their own (see `awards_paid`): they never take
+    from the envelopes' month, so a large award cannot starve the grid's red envelopes.
+    """
+    net = _net_by_kind(
+        session, month=_check_month(month), subjects=(SubjectKind.BUDGET, SubjectKind.CLAIM)
+    )
     return net.get(EntryKind.BUDGET_GRANT, 0) - net.get(EntryKind.PAYOUT, 0)
+
+
+def awards_paid(session: Session, *, month: str) -> int:
+    """What the month paid in brave-act awards (fen, corrections counted)."""
+    net = _net_by_kind(session, month=_check_month(month), subjects=(SubjectKind.AWARD,))
+    return net.get(EntryKind.PAYOUT, 0)
 
 
 def entries(session: Session, *, start: datetime, end: datetime) -> list[LedgerEntry]:
