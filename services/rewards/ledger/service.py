@@ -25,6 +25,14 @@ from services.rewards.ledger.models import (
 )
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Payout ids are derived from their subject: a payment retried after a crash (its first
+# transaction rolled back after the money was handed on) hands on the same id again, so
+# a provider keyed on it pays once.
+_PAYOUT_IDS = uuid.UUID("0b6f3c52-81d4-4e52-9a0c-5d0e3a7f1c29")
+
+
+def payout_id_of(*, subject_kind: str, subject_id: str) -> uuid.UUID:
+    return uuid.uuid5(_PAYOUT_IDS, f"{subject_kind}:{subject_id}")
 
 
 def month_of(at: datetime) -> str:
@@ -88,7 +96,7 @@ def record_payout(
     try:
         with session.begin_nested():
             payout = Payout(
-                id=uuid.uuid4(),
+                id=payout_id_of(subject_kind=subject_kind, subject_id=subject),
                 subject_kind=subject_kind,
                 subject_id=subject,
                 recipient_name=recipient_name,
