@@ -143,6 +143,9 @@ class ServiceDatabases:
                 # so the commit need not wait for the disk.
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                # Rewards' ledger refuses DELETE by a trigger (append-only): the reset alone
+                # may empty it, so user triggers are off for this transaction only.
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 conn.exec_driver_sql(self._emptying[service])
                 with Session(bind=conn) as session:
                     seeded = self._seeders[service](session, self._station)

@@ -47,15 +47,19 @@ def _register_subcommands() -> None:
     from services.cli.desks import calendar, desks
     from services.cli.messages import messages
     from services.cli.payouts import budget, payouts
+    from services.cli.rewards_stats import demo_year
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
+    from services.cli.stats import stats
 
     main.add_command(agency)
     main.add_command(officers)
     main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
+    main.add_command(demo_year)
+    main.add_command(stats)
     main.add_command(payouts)
     main.add_command(budget)
     main.add_command(messages)

@@ -20,6 +20,7 @@ from services.intake.models import Agency
 from services.intake.service import create_agency
 
 DEMO_AGENCY = "眼镜侠公益联盟 (demo)"
+Step = tuple[str, str, dict[str, Any]]  # who (staff id, role) takes which transition
 
 
 def seed_stories(now: datetime) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ def _routed(report: dict[str, Any]) -> bool:
 
 
 # The brothers' dispute all the way round (首接 → 本地化解 → 回访): who takes each step.
-DISPUTE_ROUND: list[tuple[str, str, dict[str, Any]]] = [
+DISPUTE_ROUND: list[Step] = [
     ("officer-guo", "officer", {"action": "accept", "risk_grade": "B"}),
     (
         "officer-guo",
@@ -117,6 +118,23 @@ DISPUTE_ROUND: list[tuple[str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
+# The sagging wires: a grid officer confirms them, finance pays the red envelope.
+HAZARD_ROUND: list[Step] = [
+    ("grid-wang", "verifier", {"action": "verify", "confirmed": True, "severity": "medium"}),
+    ("finance-zhou", "finance", {"action": "pay"}),
+]
+# The rescue: reviewed, its public notice (公示, 7 days, which a demo cannot wait for, so it
+# is skipped as it may be for the actor's safety), approved by someone else, paid.
+BRAVE_ACT_ROUND: list[Step] = [
+    ("reviewer-zhang", "reviewer", {"action": "review", "recommend": True, "tier": "merit",
+                                    "reason": "两名证人陈述一致"}),
+    ("reviewer-zhang", "reviewer", {"action": "skip_notice",
+                                    "reason": "演示：公示期七天，演示中不等待"}),
+    ("approver-li", "approver", {"action": "approve"}),
+    ("finance-zhou", "finance", {"action": "pay"}),
+]  # fmt: skip
+
+
 def staff_token(staff_id: str, role: str) -> str:
     """A short-lived token of a demo staff member, signed with this station's secret."""
     secret = staff_secret(load_settings(SCHEDULER).var_dir)
@@ -125,28 +143,36 @@ def staff_token(staff_id: str, role: str) -> str:
     )
 
 
-def play_dispute(mediation_url: str, report_id: str, wait: float) -> list[str]:
-    """Take the dispute's case through the closed loop as its staff would; the steps taken."""
-    tokens = {(s, r): staff_token(s, r) for s, r, _ in DISPUTE_ROUND}
-    with httpx.Client(base_url=mediation_url, timeout=10) as client:
-        officer = {"Authorization": f"Bearer {tokens['officer-guo', 'officer']}"}
-        deadline, cases = time.monotonic() + wait, list[dict[str, Any]]()
-        while not cases and time.monotonic() < deadline:
-            cases = client.get("/v1/cases", params={"report_id": report_id}, headers=officer).json()
-            time.sleep(0.2 if not cases else 0)
-        if not cases:
-            raise click.ClickException("the dispute's case did not open in mediation")
-        steps = []
-        for staff_id, role, body in DISPUTE_ROUND:
+def walk(
+    base_url: str, collection: str, report_id: str, steps: list[Step], wait: float
+) -> list[str]:
+    """Take the report's case, claim or nomination (`collection`, e.g. `/v1/cases`) through
+    `steps` as its staff would; the steps taken."""
+    tokens = {(s, r): staff_token(s, r) for s, r, _ in steps}
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        first = {"Authorization": f"Bearer {tokens[steps[0][0], steps[0][1]]}"}
+        deadline, found = time.monotonic() + wait, list[dict[str, Any]]()
+        while not found and time.monotonic() < deadline:
+            found = client.get(collection, params={"report_id": report_id}, headers=first).json()
+            time.sleep(0.2 if not found else 0)
+        if not found:
+            raise click.ClickException(f"the report {report_id} is not in {collection}")
+        taken = []
+        for staff_id, role, body in steps:
             answer = client.post(
-                f"/v1/cases/{cases[0]['id']}/transitions",
+                f"{collection}/{found[0]['id']}/transitions",
                 json=body,
                 headers={"Authorization": f"Bearer {tokens[staff_id, role]}"},
             )
             if answer.status_code != 200:
                 raise click.ClickException(f"{body['action']}: {answer.status_code} {answer.text}")
-            steps.append(f"{staff_id:<12} {body['action']:<15} → {answer.json()['status']}")
-        return steps
+            taken.append(f"{staff_id:<14} {body['action']:<15} → {answer.json()['status']}")
+        return taken
+
+
+def play_dispute(mediation_url: str, report_id: str, wait: float) -> list[str]:
+    """Take the dispute's case through the closed loop as its staff would; the steps taken."""
+    return walk(mediation_url, "/v1/cases", report_id, DISPUTE_ROUND, wait)
 
 
 @click.command()
@@ -154,14 +180,23 @@ def play_dispute(mediation_url: str, report_id: str, wait: float) -> list[str]:
 @click.option(
     "--mediation-url", default=None, help="Mediation's base URL (default: this machine's)."
 )
+@click.option("--rewards-url", default=None, help="Rewards' base URL (default: this machine's).")
 @click.option("--key", envvar="FENGQIAO_KEY", default=None, help="An agency key; else a demo one.")
 @click.option("--wait", default=30.0, show_default=True, help="Seconds to wait for timelines.")
-def demo(url: str | None, mediation_url: str | None, key: str | None, wait: float) -> None:
+def demo(
+    url: str | None,
+    mediation_url: str | None,
+    rewards_url: str | None,
+    key: str | None,
+    wait: float,
+) -> None:
     """Submit the seed's stories to a running system, take the dispute all the way round
-    (accepted, mediated locally, resolved with an agreement, followed up, closed); print
-    tracking codes and timelines."""
+    (accepted, mediated locally, resolved with an agreement, followed up, closed), the
+    hazard through verification and its red envelope's payment, and the rescue through
+    review, notice, approval and payment; print tracking codes and timelines."""
     url = url or f"http://127.0.0.1:{port_of('intake')}"
     mediation_url = mediation_url or f"http://127.0.0.1:{port_of('mediation')}"
+    rewards_url = rewards_url or f"http://127.0.0.1:{port_of('rewards')}"
     headers = {"Authorization": f"Bearer {key or demo_key()}"}
     with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
         accepted = []
@@ -179,12 +214,20 @@ def demo(url: str | None, mediation_url: str | None, key: str | None, wait: floa
         click.echo(f"The dispute {dispute['tracking_code']} all the way round:")
         for step in play_dispute(mediation_url, dispute["id"], wait):
             click.echo(f"  {step}")
+        for kind, collection, steps in (
+            ("hazard", "/v1/claims", HAZARD_ROUND),
+            ("brave_act", "/v1/nominations", BRAVE_ACT_ROUND),
+        ):
+            report = next(r for r in reports if r["kind"] == kind)
+            click.echo(f"The {kind.replace('_', ' ')} {report['tracking_code']} to its payment:")
+            for step in walk(rewards_url, collection, report["id"], steps, wait):
+                click.echo(f"  {step}")
         while time.monotonic() < deadline:  # until the partner sees it closed
             dispute = client.get(f"/v1/reports/{dispute['id']}").json()
             if dispute["status"] == "closed":
                 break
             time.sleep(0.5)
-        reports = [dispute if r["id"] == dispute["id"] else r for r in reports]
+        reports = [client.get(f"/v1/reports/{r['id']}").json() for r in reports]
     for report in reports:
         click.echo(f"\n{report['tracking_code']}  {report['kind']}  {report['summary']}")
         click.echo(f"  status: {report['status']}")

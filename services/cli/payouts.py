@@ -93,8 +93,8 @@ def grant(month: str, amount_fen: int, staff_id: str, note: str) -> None:
 @budget.command("show")
 @click.argument("month")
 def show(month: str) -> None:
-    """MONTH's budget (YYYY-MM): granted and left after payouts."""
+    """MONTH's envelope budget (YYYY-MM): granted and left after envelopes paid."""
     with rewards_session() as session:
         granted = ledger.budget_granted(session, month=month)
         left = ledger.budget_left(session, month=month)
-    click.echo(f"{month}: granted {cny(granted)} CNY, {cny(left)} CNY left after payouts")
+    click.echo(f"{month}: granted {cny(granted)} CNY, {cny(left)} CNY left after envelopes")

@@ -66,6 +66,11 @@ TEMPLATES = {
             "今日待办：在办纠纷{open}件，今日到期{due_today}件，已超期{overdue}件。",
         ),
         Template(
+            "rewards_digest",
+            1,
+            "奖励待办：待核实隐患{to_verify}件，待审核提名{to_review}件，待审批提名{to_approve}件。",
+        ),
+        Template(
             "case_accepted",
             1,
             "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",

@@ -33,6 +33,8 @@ class RewardRules:
     appeal_window: timedelta = timedelta(days=15)  # 复核 asked within 15 days of the decision
     appeal_decision: timedelta = timedelta(days=30)  # and decided within 30
     award_tiers_fen: dict[str, int] = field(default_factory=lambda: dict(AWARD_TIERS_FEN))
+    # Verifiers, reviewers and approvers hear what waits for them at most once in this.
+    digest_interval: timedelta = timedelta(hours=24)
 
 
 def load_rules(env: Env | None = None) -> RewardRules:
@@ -58,4 +60,5 @@ def load_rules(env: Env | None = None) -> RewardRules:
             tier: env.int(f"REWARDS_AWARD_{tier.upper()}_FEN", fen)
             for tier, fen in AWARD_TIERS_FEN.items()
         },
+        digest_interval=timedelta(hours=env.int("REWARDS_DIGEST_INTERVAL_HOURS", 24)),
     )

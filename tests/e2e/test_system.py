@@ -135,6 +135,14 @@ def test_the_demo_plays_the_seed_stories(embedded: RunningSystem) -> None:
     assert played.stdout.count("sms_sent") == 4
     assert "魏村三组" in played.stdout  # the brothers' dispute went to weicun-3's officer
     assert "close           → closed" in played.stdout  # and all the way round
+    taken = [line.split() for line in played.stdout.splitlines() if "→" in line]
+    assert [step[1:] for step in taken if step[0] in ("grid-wang", "approver-li")] == [
+        ["verify", "→", "approved"],
+        ["approve", "→", "approved"],
+    ]
+    paid = [step[0] for step in taken if step[1:] == ["pay", "→", "paid"]]
+    assert paid == ["finance-zhou", "finance-zhou"]  # the envelope and the award
+    assert "reviewer-zhang skip_notice     → awaiting_approval" in played.stdout
 
 
 def test_every_service_is_healthy_and_ready(embedded: RunningSystem) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from services.common.db import Database
 from services.common.errors import DomainError
@@ -150,3 +151,49 @@ def test_an_export_takes_each_order_once_and_marks_it(rewards: RewardsRuntime) -
         paid = payouts.mark_paid(session, payout_id=mine[0].id, now=NOW + timedelta(days=1))
         assert paid.status == PayoutStatus.PAID
         assert payouts.mark_paid(session, payout_id=mine[0].id, now=NOW).paid_at == paid.paid_at
+
+
+class _CrashAfterHandingOn(payouts.PayoutAdapter):
+    """A provider that moves money keyed on the payout id; the first time, the process dies
+    after the provider took the order and before the transaction committed."""
+
+    name = "crashing-provider"
+
+    def __init__(self) -> None:
+        self.handed_on: list[uuid.UUID] = []
+
+    def hand_on(self, session: Session, payout: Payout, *, now: datetime) -> None:
+        self.handed_on.append(payout.id)
+        if len(self.handed_on) == 1:
+            raise ConnectionResetError("the worker died before committing")
+
+
+def test_a_payout_retried_after_a_crash_hands_on_the_same_id_and_ends_with_one(
+    rewards: RewardsRuntime,
+) -> None:
+    month, subject, provider = fresh_month(), str(uuid.uuid4()), _CrashAfterHandingOn()
+
+    def attempt() -> Payout:
+        with rewards.db.transaction() as session:
+            return provider.pay(
+                session,
+                subject_kind="award",
+                subject_id=subject,
+                recipient_name="张先生",
+                recipient_phone="+8613500135006",
+                amount_fen=50_000,
+                by="finance-zhou",
+                now=NOW,
+                period=month,
+            )
+
+    with pytest.raises(ConnectionResetError):
+        attempt()
+    paid = attempt()
+
+    assert provider.handed_on == [paid.id, paid.id]  # the provider's key: paid once
+    with rewards.db.sessions() as session:
+        rows = session.scalars(select(Payout).where(Payout.subject_id == subject)).all()
+        ledger = session.scalars(select(LedgerEntry).where(LedgerEntry.subject_id == subject)).all()
+    assert [r.id for r in rows] == [paid.id]
+    assert [(e.kind, e.amount_fen) for e in ledger] == [("payout", 50_000)]

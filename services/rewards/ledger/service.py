@@ -25,6 +25,14 @@ from services.rewards.ledger.models import (
 )
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Payout ids are derived from their subject: a payment retried after a crash (its first
+# transaction rolled back after the money was handed on) hands on the same id again, so
+# a provider keyed on it pays once.
+_PAYOUT_IDS = uuid.UUID("0b6f3c52-81d4-4e52-9a0c-5d0e3a7f1c29")
+
+
+def payout_id_of(*, subject_kind: str, subject_id: str) -> uuid.UUID:
+    return uuid.uuid5(_PAYOUT_IDS, f"{subject_kind}:{subject_id}")
 
 
 def month_of(at: datetime) -> str:
@@ -88,7 +96,7 @@ def record_payout(
     try:
         with session.begin_nested():
             payout = Payout(
-                id=uuid.uuid4(),
+                id=payout_id_of(subject_kind=subject_kind, subject_id=subject),
                 subject_kind=subject_kind,
                 subject_id=subject,
                 recipient_name=recipient_name,
@@ -166,17 +174,24 @@ def correct(
     return entry
 
 
-def _net_by_kind(session: Session, *, month: str) -> dict[str, int]:
-    """Each kind's total for a month, corrections counted with the kind they correct."""
+def _net_by_kind(
+    session: Session, *, month: str, subjects: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """Each kind's total for a month, corrections counted with the kind they correct.
+
+    `subjects` keeps only entries about those subject kinds (grants are about `budget`).
+    """
     original = aliased(LedgerEntry)
     kind = func.coalesce(original.kind, LedgerEntry.kind)
-    rows = session.execute(
+    query = (
         select(kind, func.sum(LedgerEntry.amount_fen))
         .outerjoin(original, LedgerEntry.corrects == original.id)
         .where(LedgerEntry.period == month)
         .group_by(kind)
-    ).all()
-    return {str(k): int(total or 0) for k, total in rows}
+    )
+    if subjects is not None:
+        query = query.where(LedgerEntry.subject_kind.in_(subjects))
+    return {str(k): int(total or 0) for k, total in session.execute(query).all()}
 
 
 def budget_granted(session: Session, *, month: str) -> int:
@@ -184,9 +199,21 @@ def budget_granted(session: Session, *, month: str) -> int:
 
 
 def budget_left(session: Session, *, month: str) -> int:
-    """A month's budget minus what has been paid out of it (in fen; negative if overspent)."""
-    net = _net_by_kind(session, month=_check_month(month))
+    """A month's envelope budget minus the envelopes paid out of it (fen; negative if overspent).
+
+    Brave-act awards are a budget line of their own (see `awards_paid`): they never take
+    from the envelopes' month, so a large award cannot starve the grid's red envelopes.
+    """
+    net = _net_by_kind(
+        session, month=_check_month(month), subjects=(SubjectKind.BUDGET, SubjectKind.CLAIM)
+    )
     return net.get(EntryKind.BUDGET_GRANT, 0) - net.get(EntryKind.PAYOUT, 0)
+
+
+def awards_paid(session: Session, *, month: str) -> int:
+    """What the month paid in brave-act awards (fen, corrections counted)."""
+    net = _net_by_kind(session, month=_check_month(month), subjects=(SubjectKind.AWARD,))
+    return net.get(EntryKind.PAYOUT, 0)
 
 
 def entries(session: Session, *, start: datetime, end: datetime) -> list[LedgerEntry]:

@@ -24,6 +24,22 @@ class EnvelopesOut(Schema):
     claims_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class AwardsOut(Schema):
+    count = fields.Integer()
+    amount_fen = fields.Integer()
+    nominations_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class PeriodOut(Schema):
+    period = fields.String()
+    envelopes = fields.Integer()
+    envelopes_fen = fields.Integer()
+    awards = fields.Integer()
+    awards_fen = fields.Integer()
+    honours = fields.Integer()
+    budget_left_fen = fields.Integer()
+
+
 class BudgetOut(Schema):
     period = fields.String()
     budget_fen = fields.Integer()
@@ -36,7 +52,10 @@ class StatsOut(Schema):
     from_ = fields.AwareDateTime(data_key="from", attribute="from")
     to = fields.AwareDateTime()
     envelopes = fields.Nested(EnvelopesOut)
+    awards = fields.Nested(AwardsOut)
+    honours = fields.Integer()
     budgets = fields.List(fields.Nested(BudgetOut))
+    periods = fields.List(fields.Nested(PeriodOut))
 
 
 @blp.route("")
@@ -44,7 +63,7 @@ class Stats(MethodView):
     @blp.arguments(TimeRange, location="query")
     @blp.response(200, StatsOut)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Envelopes paid and their amount, claims by status, and each month's budget."""
+        """Envelopes and awards paid and their amounts, honours, and each month's figures."""
         rt: RewardsRuntime = current_app.extensions["fengqiao"]
         with rt.db.sessions() as session:
             return service.summary(session, start=args["from_"], end=args["to"], rules=rt.rules)
