@@ -88,7 +88,7 @@ def test_a_duplicate_claim_makes_the_report_a_duplicate(
 
 
 def test_over_a_cap_the_leader_approves_and_the_report_goes_on(
-    rewards: RewardsRuntime, intake: IntakeRuntime, own_month: str
+    rewards: RewardsRuntime, intake: IntakeRuntime, own_month: str, clock: FrozenClock
 ) -> None:
     with rewards.db.transaction() as session:
         ledger.grant_budget(
@@ -96,7 +96,9 @@ def test_over_a_cap_the_leader_approves_and_the_report_goes_on(
         )
     agency_id, report_id = new_report(intake)
     claim_id = open_claim(rewards, report_id=report_id)
+    clock.advance(timedelta(minutes=5))  # each step at its own instant: the timeline's order
     assert verify(rewards, claim_id, "low").status == "awaiting_leader"
+    clock.advance(timedelta(minutes=5))
     act(rewards, claim_id, "decide", by="leader", decision="approve", reason="worth it")
 
     details = forward(rewards, intake, report_id)
