@@ -31,7 +31,10 @@ def load_console_settings(env: Env | None = None) -> ConsoleSettings:
     var_dir = Path(env.str("FENGQIAO_VAR_DIR", "var")).resolve()
     return ConsoleSettings(
         database_url=env.str("CONSOLE_DATABASE_URL", f"sqlite:///{var_dir / 'console.sqlite3'}"),
-        mediation_url=env.str("MEDIATION_URL", "http://127.0.0.1:5002"),
+        # By default the mediation API that `fengqiao run` starts on this machine.
+        mediation_url=env.str(
+            "MEDIATION_URL", f"http://127.0.0.1:{env.int('MEDIATION_PORT', 5002)}"
+        ),
         var_dir=var_dir,
         station_file=Path(env.str("STATION_FILE", str(DEFAULT_STATION_FILE))),
         cookie_secure=env.bool("CONSOLE_COOKIE_SECURE", False),

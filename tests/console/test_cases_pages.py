@@ -132,3 +132,28 @@ def test_mediation_down_is_said_plainly(console_app: Flask, browser: FlaskClient
     answer = browser.get("/")
     assert answer.status_code == 503
     assert "调解服务没有响应" in text(answer)
+
+
+def test_escalating_offers_each_desks_next_free_slot_and_books_it(
+    browser: FlaskClient, mediation: MediationRuntime
+) -> None:
+    case_id = _his_case_signed_in(browser, mediation)
+    _step(browser, case_id, "accept", risk_grade="C")
+    page = text(browser.get(f"/cases/{case_id}"))
+    assert 'id="form-escalate"' in page
+    assert "最近空档" in page  # each desk's next free slot is offered
+    page = _step(browser, case_id, "escalate", desk="mediation_room", note="转调解室")
+    case = load(mediation, case_id)
+    assert case.status == "session_scheduled"
+    assert "已约调解" in page
+    assert "mediation_room" in page  # the booked session is listed
+
+
+def test_a_chosen_time_is_read_in_station_time(
+    browser: FlaskClient, mediation: MediationRuntime
+) -> None:
+    case_id = _his_case_signed_in(browser, mediation)
+    _step(browser, case_id, "accept", risk_grade="C")
+    # 2026-11-28 is a Saturday (12:00 station time now): Monday 09:00 at the station.
+    page = _step(browser, case_id, "escalate", desk="mediation_room", starts_at="2026-11-30T09:00")
+    assert "2026-11-30 09:00" in page
