@@ -12,6 +12,7 @@ import httpx
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
@@ -80,6 +81,10 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
         BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
     )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     app.extensions["console"] = ConsoleRuntime(settings, clock=clock, transport=transport)
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)

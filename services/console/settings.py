@@ -24,6 +24,9 @@ class ConsoleSettings:
     session_lifetime: timedelta = timedelta(hours=8)
     api_timeout_seconds: float = 10.0
     default_locale: str = "zh"
+    # Proxies in front that set X-Forwarded-For: behind one, the address a failed sign-in is
+    # counted against is the client's, not the proxy's (which would lock out everyone).
+    trusted_proxies: int = 0
 
 
 def load_console_settings(env: Env | None = None) -> ConsoleSettings:
@@ -41,6 +44,7 @@ def load_console_settings(env: Env | None = None) -> ConsoleSettings:
         session_lifetime=timedelta(minutes=env.int("CONSOLE_SESSION_MINUTES", 8 * 60)),
         api_timeout_seconds=env.float("CONSOLE_API_TIMEOUT_SECONDS", 10.0),
         default_locale=env.str("CONSOLE_DEFAULT_LOCALE", "zh"),
+        trusted_proxies=env.int("CONSOLE_TRUSTED_PROXIES", 0),
     )
 
 

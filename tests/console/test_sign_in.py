@@ -148,3 +148,33 @@ def test_next_never_leaves_the_console(browser: FlaskClient) -> None:
         },
     )
     assert answer.headers["Location"] == "/"
+
+
+def test_behind_a_proxy_failures_count_against_the_client_address(
+    tmp_path: Path, mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    settings = console_settings(tmp_path, mediation, trusted_proxies=1)
+    migrate(settings)
+    app = create_app(settings, clock)
+    browser = app.test_client()
+    for attempt in range(20):
+        token = csrf_of(browser.get("/sign-in"))
+        browser.post(
+            "/sign-in",
+            data={"csrf_token": token, "staff_id": f"x-{attempt}", "password": "guess"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+    token = csrf_of(browser.get("/sign-in"))
+    refused = browser.post(
+        "/sign-in",
+        data={"csrf_token": token, "staff_id": "y", "password": "guess"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert refused.status_code == 429
+    other = browser.post(  # another client behind the same proxy is not held up
+        "/sign-in",
+        data={"csrf_token": token, "staff_id": "y", "password": "guess"},
+        headers={"X-Forwarded-For": "203.0.113.8"},
+    )
+    assert other.status_code == 401
+    app.extensions["console"].db.dispose()
