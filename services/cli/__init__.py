@@ -52,6 +52,7 @@ def _register_subcommands() -> None:
     from services.cli.demo import demo
     from services.cli.desks import calendar, desks
     from services.cli.messages import messages
+    from services.cli.payouts import budget, payouts
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
@@ -61,6 +62,8 @@ def _register_subcommands() -> None:
     main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
+    main.add_command(payouts)
+    main.add_command(budget)
     main.add_command(messages)
     main.add_command(run)
     main.add_command(desks)

@@ -316,8 +316,7 @@ def test_readiness_reports_waiting_dead_letters_without_failing(
     mediation: MediationRuntime,
 ) -> None:
     client = create_api_app(mediation, title="t", description="d", blueprints=[]).test_client()
-    before = client.get("/readyz").get_json()["checks"]["dead_letters"]
-    waiting = int(before.split()[0])
+    assert client.get("/readyz").get_json()["checks"]["dead_letters"] == "0 waiting"
 
     mediation.messaging.park(
         task=OPEN_CASE.task,
@@ -329,7 +328,7 @@ def test_readiness_reports_waiting_dead_letters_without_failing(
 
     assert answer.status_code == 200
     assert answer.get_json()["status"] == "ok"
-    assert answer.get_json()["checks"]["dead_letters"] == f"{waiting + 1} waiting"
+    assert answer.get_json()["checks"]["dead_letters"] == "1 waiting"
 
 
 def test_the_hourly_prune_logs_how_many_dead_letters_wait(
@@ -339,6 +338,5 @@ def test_the_hourly_prune_logs_how_many_dead_letters_wait(
 
     intake.messaging.prune()
 
-    waiting = intake.messaging.waiting_dead_letters()
-    assert waiting >= 1
-    assert f"{waiting} dead letters of intake wait" in caplog.text
+    assert intake.messaging.waiting_dead_letters() == 1
+    assert "1 dead letters of intake wait" in caplog.text

@@ -67,7 +67,7 @@ def test_pruning_forgets_only_what_is_older_than_the_retention(intake: IntakeRun
 
     pruned = intake.messaging.prune()
 
-    assert pruned["outbox"] >= 1 and pruned["processed"] >= 1
+    assert pruned == {"outbox": 1, "processed": 1}
     with intake.db.sessions() as session:
         assert session.get(OutboxMessage, old_published) is None
         assert session.get(OutboxMessage, recent_published) is not None

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 from typing import Any
 
 from services.mediation.cases.commands import TransitionRefused
 from services.mediation.runtime import MediationRuntime
 from tests.mediation.cases_helpers import act, load, open_case
+from tests.races import run_together
 
 
 def race(runtime: MediationRuntime, case_id: Any, calls: list[dict[str, Any]]) -> list[Any]:
-    """Run each call in its own thread, all released at once; what each got, in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
+    """Every call at once; what each got (the new status, or the refusal's HTTP status)."""
 
-    def run(i: int, call: dict[str, Any]) -> None:
-        barrier.wait()
+    def attempt(call: dict[str, Any]) -> Any:
         try:
-            results[i] = act(runtime, case_id, **call).status
+            return act(runtime, case_id, **call).status
         except TransitionRefused as refused:
-            results[i] = refused.status
-        except BaseException as error:
-            results[i] = error
+            return refused.status
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return run_together(*(partial(attempt, call) for call in calls))
 
 
 def test_two_staff_accepting_at_once_one_wins_the_others_get_409(

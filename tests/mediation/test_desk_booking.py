@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from services.mediation.desks.models import Desk, DeskSession
 from services.mediation.runtime import MediationRuntime
 from tests import infra
 from tests.mediation.desk_helpers import desk_like, loaded_days, new_case
+from tests.races import errors_in, run_together
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -263,27 +264,14 @@ def race_for_the_room(runtime: MediationRuntime, cases: int) -> dict[uuid.UUID, 
     room = desk_like(runtime, "mediation_room")
     now = local(2026, 10, 12, 8)
     case_ids = [new_case(runtime) for _ in range(cases)]
-    start = threading.Barrier(len(case_ids))
-    got: dict[uuid.UUID, str] = {}
-    failures: list[BaseException] = []
 
-    def race(case_id: uuid.UUID) -> None:
-        try:
-            start.wait(timeout=30)
-            booked = book(runtime, room, now=now, case_id=case_id)
-            got[case_id] = shown(booked.starts_at)
-        except BaseException as exc:  # every thread's outcome is checked below
-            failures.append(exc)
+    def book_for(case_id: uuid.UUID) -> str:
+        return shown(book(runtime, room, now=now, case_id=case_id).starts_at)
 
-    threads = [threading.Thread(target=race, args=(case_id,)) for case_id in case_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_together(*(partial(book_for, case_id) for case_id in case_ids), timeout=60)
 
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    assert sorted(got) == sorted(case_ids)
+    assert errors_in(outcomes) == []  # nobody refused, every thread finished
+    got = dict(zip(case_ids, outcomes, strict=True))
     with runtime.db.sessions() as session:
         stored = session.scalars(
             select(DeskSession.starts_at).where(DeskSession.desk_code == room)

@@ -93,8 +93,13 @@ def test_list_filters_and_counts(notify: NotifyRuntime) -> None:
     assert json.loads(listed.headers["X-Pagination"])["total"] == 2
     assert listed.json[0]["recipient"].endswith(number[-4:])
     assert "****" in listed.json[0]["recipient"]
-    assert stats.json["counts"]["created"] >= 2
-    assert set(stats.json["counts"]) == {"created", "sending", "sent", "delivered", "failed"}
+    assert stats.json["counts"] == {
+        "created": 2,
+        "sending": 0,
+        "sent": 0,
+        "delivered": 0,
+        "failed": 0,
+    }
 
 
 def test_resend_only_a_failed_message(notify: NotifyRuntime) -> None:
@@ -120,11 +125,11 @@ def test_opt_outs_are_listed_masked_and_removable(notify: NotifyRuntime) -> None
     number = fresh_number()
 
     put: Any = client.put(f"/v1/opt-outs/{number}", json={"note": "电话要求"}, headers=headers)
-    listed: Any = client.get("/v1/opt-outs?page_size=100", headers=headers)
+    listed: Any = client.get("/v1/opt-outs", headers=headers)
 
     assert put.status_code == 200
     assert put.json["source"] == "staff:ops-zhao"
-    assert any(row["phone"] == f"{number[3:6]}****{number[-4:]}" for row in listed.json)
+    assert [row["phone"] for row in listed.json] == [f"{number[3:6]}****{number[-4:]}"]
     assert number not in listed.get_data(as_text=True)
     assert client.delete(f"/v1/opt-outs/{number}", headers=headers).status_code == 204
     assert client.delete(f"/v1/opt-outs/{number}", headers=headers).status_code == 404
