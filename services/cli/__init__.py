@@ -33,10 +33,16 @@ def bootstrap_service(service: str) -> int:
 
 
 @main.command()
-@click.option("--service", "only", type=click.Choice(SERVICES), help="Only this service.")
+@click.option("--service", "only", type=click.Choice((*SERVICES, "console")), help="Only this one.")
 def migrate(only: str | None) -> None:
     """Bring databases to the newest schema and load the demo station into empty ones."""
-    for service in [only] if only else SERVICES:
+    if only in (None, "console"):
+        from services.console.settings import load_console_settings
+        from services.console.setup import migrate as migrate_console
+
+        migrate_console(load_console_settings())
+        click.echo("console: migrated")
+    for service in [only] if only in SERVICES else [] if only else SERVICES:
         added = bootstrap_service(service)
         click.echo(f"{service}: migrated" + (f", seeded {added} rows" if added else ""))
 

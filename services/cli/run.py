@@ -22,7 +22,13 @@ from environs import Env
 from services.common.celery_app import worker_queues
 from services.common.config import SERVICES
 
-DEFAULT_PORTS = {"intake": 5001, "mediation": 5002, "rewards": 5003, "notify": 5004}
+DEFAULT_PORTS = {
+    "console": 5000,
+    "intake": 5001,
+    "mediation": 5002,
+    "rewards": 5003,
+    "notify": 5004,
+}
 STOP_GRACE_SECONDS = 20.0
 
 
@@ -63,6 +69,17 @@ def plan(env: Env | None = None) -> list[Process]:
         )
         gunicorn = [python, "-m", "gunicorn", *options.split(), f"services.{service}:create_app()"]
         processes.append(Process(f"{service}-api", gunicorn))
+    # The staff console: a web app over the APIs, with no broker work (record 0023).
+    console = (
+        f"--bind {host}:{port_of('console', env)} --workers {web_workers} --threads 4"
+        " --graceful-timeout 10 --no-control-socket"
+        " --config python:services.common.gunicorn_config"
+    )
+    processes.append(
+        Process(
+            "console", [python, "-m", "gunicorn", *console.split(), "services.console:create_app()"]
+        )
+    )
     for service in SERVICES:
         options = (
             f"worker --queues {','.join(worker_queues(service))} --hostname {service}@%h"
@@ -222,6 +239,22 @@ class Supervisor:
         click.echo("all stopped", err=True)
 
 
+def _console_first_start() -> None:
+    """Migrate the console's database; on the demo station's first start, print its passwords."""
+    from datetime import UTC, datetime
+
+    from services.console.settings import load_console_settings
+    from services.console.setup import demo_passwords, migrate
+
+    settings = load_console_settings()
+    migrate(settings)
+    made = demo_passwords(settings, now=datetime.now(UTC))
+    if made:
+        click.echo("Demo console passwords (shown once; change with `fengqiao staff password`):")
+        for staff_id, password in made.items():
+            click.echo(f"  {staff_id:16} {password}")
+
+
 @click.command()
 @click.option("--skip-migrate", is_flag=True, help="Do not migrate or seed before starting.")
 def run(skip_migrate: bool) -> None:
@@ -231,8 +264,10 @@ def run(skip_migrate: bool) -> None:
     if not skip_migrate:
         for service in SERVICES:
             bootstrap_service(service)
+        _console_first_start()
     supervisor = Supervisor(plan())
     supervisor.start()
     for service in SERVICES:
         click.echo(f"{service} API on http://127.0.0.1:{port_of(service)}", err=True)
+    click.echo(f"staff console on http://127.0.0.1:{port_of('console')}", err=True)
     sys.exit(supervisor.wait())

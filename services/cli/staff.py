@@ -49,3 +49,28 @@ def token(staff_id: str, role: str, days: int) -> None:
     click.echo(f"A {role} token for {member.name} ({staff_id}), valid {days} days.")
     click.echo("Send it as a Bearer token:")
     click.echo(value)
+
+
+@staff.command("password")
+@click.argument("staff_id")
+@click.password_option(prompt="New console password", help="Read from the prompt if not given.")
+def password(staff_id: str, password: str) -> None:
+    """Set STAFF_ID's password for signing in to the console."""
+    from services.common.db import Database
+    from services.console.passwords import set_password
+    from services.console.settings import load_console_settings
+    from services.console.setup import migrate
+
+    if find_member(staff_id) is None:
+        raise click.ClickException(f"the station has no staff member {staff_id!r}")
+    settings = load_console_settings()
+    migrate(settings)
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            set_password(session, staff_id=staff_id, password=password, now=datetime.now(UTC))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.dispose()
+    click.echo(f"The console password of {staff_id} is set.")

@@ -116,10 +116,17 @@ def staff_secret(var_dir: Path, env: Env | None = None) -> str:
     configured = (env or Env()).str("FENGQIAO_STAFF_SECRET", "")
     if configured:
         return configured
-    path = var_dir / "staff-secret"
+    return kept_secret(var_dir / "staff-secret")
+
+
+def kept_secret(path: Path) -> str:
+    """A random secret kept in the file `path` (readable by its owner only), made if missing."""
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -33,6 +33,7 @@ class RunningSystem:
             "NOTIFY_QUIET_FROM": "00:00",
             "NOTIFY_QUIET_UNTIL": "00:00",
             **{f"{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
+            "CONSOLE_PORT": str(infra.free_port()),  # the console too, off its default 5000
             **(extra_env or {}),
         }
         self.log_path = var_dir / "system.log"
