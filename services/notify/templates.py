@@ -92,6 +92,16 @@ TEMPLATES = {
             "双方可在30日内共同向法院申请司法确认。",
         ),
         Template(
+            "judicial_confirmation_reminder",
+            1,
+            "提醒：您的调解协议（查询码{tracking_code}）双方可于{by}前共同向人民法院申请司法确认。",
+        ),
+        Template(
+            "agreement_perform_reminder",
+            1,
+            "提醒：您的调解协议（查询码{tracking_code}）约定于{by}前履行，请按时履行。",
+        ),
+        Template(
             "case_declined",
             1,
             "您反映的纠纷（查询码{tracking_code}）因当事人不同意调解已终止。"

@@ -25,7 +25,7 @@ from services.common.messaging import Messaging
 from services.common.staff_auth import Caller, Role
 from services.mediation import service
 from services.mediation.calendar import WorkingCalendar
-from services.mediation.cases import access, flows
+from services.mediation.cases import access, agreements, flows
 from services.mediation.cases.schemas import FIELDS_OF
 from services.mediation.cases.workflow import (
     Action,
@@ -446,6 +446,7 @@ class TransitionCase:
         )
         agreement = self.data.get("agreement")
         if agreement:
+            agreements.record(session, case, fields=agreement, rules=ctx.rules, now=ctx.now)
             for phone in flows.parties_phones(case):
                 flows.send_sms(
                     session,
