@@ -34,6 +34,8 @@ class Staff(Base):
     desk_code: Mapped[str | None] = mapped_column(String(50))
     on_duty: Mapped[bool] = mapped_column(default=False)  # the duty leader (带班领导)
     active: Mapped[bool] = mapped_column(default=True)
+    # When this member last got the digest of new and overdue cases (one per interval).
+    case_digest_at: Mapped[datetime | None]
 
 
 class Village(Base):
@@ -71,6 +73,8 @@ class Case(Base):
     breach_handled: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
     rebound_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    # When the owner was told of the case (by the new-case digest); None: not yet.
+    announced_at: Mapped[datetime | None]
     # When the retention job erased the parties' names, phones and free text (figures stay).
     personal_erased_at: Mapped[datetime | None]
     test: Mapped[bool] = mapped_column(default=False)

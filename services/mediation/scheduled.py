@@ -13,6 +13,7 @@ from services.mediation.runtime import MediationRuntime
 SWEEP_DEADLINES = "mediation.sweep_deadlines"
 REMIND_SESSIONS = "mediation.remind_sessions"
 SEND_DIGESTS = "mediation.send_digests"
+SEND_CASE_DIGESTS = "mediation.send_case_digests"
 REMIND_AGREEMENTS = "mediation.remind_agreements"
 ERASE_EXPIRED = "mediation.erase_expired_personal_data"
 
@@ -24,6 +25,11 @@ SCHEDULE: dict[str, dict[str, Any]] = {
     },
     REMIND_SESSIONS: {
         "task": REMIND_SESSIONS,
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
+    SEND_CASE_DIGESTS: {
+        "task": SEND_CASE_DIGESTS,
         "schedule": 60.0,
         "options": {"expires": 120.0},
     },
@@ -62,6 +68,11 @@ def register(runtime: MediationRuntime) -> None:
     def send_digests() -> int:
         """Each officer's morning digest: open cases, due today, overdue."""
         return digests.send_digests(runtime)
+
+    @runtime.celery.task(name=SEND_CASE_DIGESTS, shared=False)
+    def send_case_digests() -> int:
+        """Each owner's new cases in one SMS per interval (with his overdue count)."""
+        return digests.send_case_digests(runtime)
 
     @runtime.celery.task(name=REMIND_AGREEMENTS, shared=False)
     def remind_agreements() -> int:

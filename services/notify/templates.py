@@ -66,6 +66,11 @@ TEMPLATES = {
             "今日待办：在办纠纷{open}件，今日到期{due_today}件，已超期{overdue}件。",
         ),
         Template(
+            "cases_digest",
+            1,
+            "新纠纷{new}件待您受理（{villages}），在办已超期{overdue}件，请及时登录处理。",
+        ),
+        Template(
             "case_accepted",
             1,
             "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",

@@ -1,4 +1,4 @@
-"""agreements, personal fields erased after retention
+"""agreements, personal fields erased after retention, new-case digests
 
 Revision ID: 0006
 Revises: 0005
@@ -41,6 +41,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('personal_erased_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('announced_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('case_digest_at', sa.DateTime(timezone=True), nullable=True))
+    # Cases opened before the digest were each announced by their own SMS.
+    op.execute("UPDATE cases SET announced_at = created_at")
 
 
 def downgrade() -> None:
@@ -50,4 +55,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agreements_confirm_reminder_at'))
     op.drop_table('agreements')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('announced_at')
         batch_op.drop_column('personal_erased_at')
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.drop_column('case_digest_at')
