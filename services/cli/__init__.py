@@ -49,12 +49,15 @@ def _register_subcommands() -> None:
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
+    from services.cli.stats import demo_year, stats
 
     main.add_command(agency)
     main.add_command(officers)
     main.add_command(villages)
     main.add_command(staff)
     main.add_command(demo)
+    main.add_command(demo_year)
+    main.add_command(stats)
     main.add_command(messages)
     main.add_command(run)
     main.add_command(desks)
