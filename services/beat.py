@@ -16,12 +16,14 @@ from services.common.scheduling import on_periodic_queues, relay_schedule
 from services.intake import scheduled as intake_scheduled
 from services.mediation import scheduled as mediation_scheduled
 from services.notify import scheduled as notify_scheduled
+from services.rewards import scheduled as rewards_scheduled
 
 # Each service's own periodic jobs; beat imports only these schedules, never handlers.
 SERVICE_SCHEDULES = (
     intake_scheduled.SCHEDULE,
     mediation_scheduled.SCHEDULE,
     notify_scheduled.SCHEDULE,
+    rewards_scheduled.SCHEDULE,
 )
 
 

@@ -27,7 +27,8 @@ from services.mediation.models import Case
 from services.notify import tasks as notify_tasks
 from services.notify.models import SmsMessage
 from services.rewards import tasks as rewards_tasks
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards.claims.models import HazardClaim
+from services.rewards.nominations.models import Nomination
 from tests import messages
 from tests.outbox import outbox_where
 from tests.races import run_together

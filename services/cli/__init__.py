@@ -46,6 +46,7 @@ def _register_subcommands() -> None:
     from services.cli.demo import demo
     from services.cli.desks import calendar, desks
     from services.cli.messages import messages
+    from services.cli.payouts import budget, payouts
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
@@ -58,6 +59,8 @@ def _register_subcommands() -> None:
     main.add_command(demo)
     main.add_command(demo_year)
     main.add_command(stats)
+    main.add_command(payouts)
+    main.add_command(budget)
     main.add_command(messages)
     main.add_command(run)
     main.add_command(desks)

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import click
 from sqlalchemy.orm import Session
 
-from services.common.errors import DomainError
+from services.cli.sessions import service_transaction
 from services.common.phones import mask_phone
 from services.common.staff_auth import ROLES, StaffMember
 from services.mediation import runtime as mediation_runtime
 from services.mediation.roster import service
 
 
-@contextmanager
-def mediation_session() -> Iterator[Session]:
+def mediation_session() -> AbstractContextManager[Session]:
     """One transaction on mediation's database; a refused change is a clean CLI error."""
-    runtime = mediation_runtime.build()
-    try:
-        with runtime.db.transaction() as session:
-            yield session
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
-    finally:
-        runtime.db.dispose()
+    return service_transaction(mediation_runtime.build)
 
 
 def roster_member(staff_id: str) -> StaffMember | None:

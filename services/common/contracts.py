@@ -106,11 +106,25 @@ class TimelineEvent(StrEnum):
     # rewards
     HAZARD_CLAIM_OPENED = "hazard_claim_opened"
     NOMINATION_OPENED = "nomination_opened"
-    CLAIM_VERIFIED = "claim_verified"
+    CLAIM_VERIFIED = "claim_verified"  # approved, or waiting for the leader (over a limit)
+    CLAIM_APPROVED = "claim_approved"  # by the leader, over a limit
+    CLAIM_REJECTED = "claim_rejected"  # not confirmed, or the leader said no
+    CLAIM_DUPLICATE = "claim_duplicate"  # an earlier report of the hazard has the envelope
     NOMINATION_UNDER_REVIEW = "nomination_under_review"
     REWARD_PAID = "reward_paid"
     AWARD_APPROVED = "award_approved"
     CLAIM_CLOSED = "claim_closed"
+    # rewards, nominations: one per step of the nomination workflow
+    NOTICE_PUBLISHED = "notice_published"
+    NOTICE_SKIPPED = "notice_skipped"
+    OBJECTION_FILED = "objection_filed"
+    OBJECTION_ANSWERED = "objection_answered"
+    NOTICE_ENDED = "notice_ended"
+    NOMINATION_EXTENDED = "nomination_extended"
+    NOMINATION_REJECTED = "nomination_rejected"
+    NOMINATION_HONOURED = "nomination_honoured"
+    NOMINATION_APPEALED = "nomination_appealed"
+    APPEAL_DECIDED = "appeal_decided"
     # notify
     SMS_SENT = "sms_sent"
     SMS_FAILED = "sms_failed"

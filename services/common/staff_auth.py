@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from environs import Env
 from flask import current_app, g, request
@@ -40,6 +40,7 @@ class Role(StrEnum):
 
 
 ROLES = tuple(role.value for role in Role)
+E = TypeVar("E", bound=StrEnum)  # a service's enumeration of its endpoints
 TOKEN_PREFIX = "fqs_"  # noqa: S105 (a marker, not a secret)
 _SALT = "fengqiao-staff-token-v2"  # v1 tokens named a free-text person and are not accepted
 
@@ -194,5 +195,24 @@ def require_staff(*roles: Role | str) -> Callable[[], None]:
         if admitted and claims.role not in admitted:
             abort(403, message=f"this needs the role {' or '.join(sorted(admitted))}")
         g.staff = Caller(member=member, role=claims.role)
+
+    return check
+
+
+def endpoint_guard(
+    endpoints: dict[tuple[str, str], E], roles_for: Mapping[E, frozenset[Role]]
+) -> Callable[[], None]:
+    """A `before_request` hook: a staff token (401), then a role the service's access table
+    (`roles_for`) admits for the view and method (403), before the body is even read."""
+    authenticate = require_staff()
+
+    def check() -> None:
+        authenticate()
+        if request.method == "OPTIONS":
+            return
+        method = "GET" if request.method == "HEAD" else request.method
+        endpoint = endpoints.get((request.endpoint or "", method))
+        if endpoint is None or g.staff.role not in roles_for[endpoint]:
+            abort(403, message=f"the role {g.staff.role} may not use {endpoint or 'this'}")
 
     return check

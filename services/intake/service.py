@@ -43,13 +43,17 @@ STATUS_BY_EVENT: dict[str, str] = {
     TimelineEvent.NOMINATION_OPENED: "routed",
     TimelineEvent.CASE_ACCEPTED: "in_progress",
     TimelineEvent.CLAIM_VERIFIED: "in_progress",
+    TimelineEvent.CLAIM_APPROVED: "in_progress",
     TimelineEvent.NOMINATION_UNDER_REVIEW: "in_progress",
     TimelineEvent.CASE_RESOLVED: "resolved",
     TimelineEvent.CASE_DECLINED: "declined",
     TimelineEvent.REWARD_PAID: "rewarded",
     TimelineEvent.AWARD_APPROVED: "rewarded",
+    TimelineEvent.NOMINATION_HONOURED: "rewarded",
     TimelineEvent.CASE_CLOSED: "closed",
     TimelineEvent.CLAIM_CLOSED: "closed",
+    TimelineEvent.CLAIM_REJECTED: "closed",
+    TimelineEvent.CLAIM_DUPLICATE: "duplicate",
 }
 
 

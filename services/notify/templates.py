@@ -112,6 +112,46 @@ TEMPLATES = {
             "您反映的纠纷（查询码{tracking_code}）因当事人不同意调解已终止。"
             "您可依法向法院起诉，或通过信访渠道反映。",
         ),
+        Template(
+            "claim_approved",
+            1,
+            "您报告的隐患（查询码{tracking_code}）经网格员核实，获网格红包{amount}元，将尽快发放。",
+        ),
+        Template(
+            "claim_awaiting_leader",
+            1,
+            "您报告的隐患（查询码{tracking_code}）经网格员核实属实，奖励待所领导审批。",
+        ),
+        Template(
+            "claim_rejected",
+            1,
+            "您报告的隐患（查询码{tracking_code}）经核实不予奖励，感谢您的关注。",
+        ),
+        Template(
+            "claim_duplicate",
+            1,
+            "您报告的隐患（查询码{tracking_code}）此前已有人报告，每处隐患奖励首位报告人，感谢您的关注。",
+        ),
+        Template(
+            "claim_paid",
+            1,
+            "网格红包{amount}元已发放（查询码{tracking_code}），感谢您守护平安。",
+        ),
+        Template(
+            "nomination_step",
+            1,
+            "{award}推荐（查询码{tracking_code}）：{step}。",
+        ),
+        Template(
+            "award_paid",
+            1,
+            "您的{award}奖励{amount}元已发放（查询码{tracking_code}），请留意查收。",
+        ),
+        Template(
+            "nomination_overdue",
+            1,
+            "{award}推荐（查询码{tracking_code}）{what}已超时，请尽快处理。",
+        ),
     )
 }
 

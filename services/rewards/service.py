@@ -9,16 +9,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.clock import to_station_time
-from services.common.contracts import RECORD_REPORT_EVENT
 from services.common.messaging import Messaging
 from services.common.station import Station
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards import flows
+from services.rewards.claims.models import HazardClaim
+from services.rewards.claims.workflow import ClaimStatus
+from services.rewards.ledger.service import month_of
+from services.rewards.nominations import service as nominations
+from services.rewards.nominations.commands import Context
+from services.rewards.nominations.models import Nomination
 from services.rewards.rules import RewardRules
 
 
 def seed_station(session: Session, station: Station) -> int:
-    """Rewards keeps no station data yet (budgets come with the ledger)."""
+    """Rewards keeps no station data (a month's budget is granted in the ledger)."""
     return 0
 
 
@@ -31,11 +35,7 @@ def _tell_intake(
     detail: str,
     now: datetime,
 ) -> None:
-    messaging.publish(
-        session,
-        RECORD_REPORT_EVENT,
-        {"report_id": report_id, "event": event, "service": "rewards", "at": now, "detail": detail},
-    )
+    flows.tell_partner(session, messaging, report_id=report_id, event=event, detail=detail, now=now)
 
 
 def open_hazard_claim(
@@ -56,6 +56,7 @@ def open_hazard_claim(
         report_id=report["report_id"],
         tracking_code=report["tracking_code"],
         reporter_phone=report["reporter"]["phone"],
+        reporter_name=report["reporter"].get("name"),
         village=location["village"],
         address=location.get("address"),
         lat=location.get("lat"),
@@ -63,8 +64,9 @@ def open_hazard_claim(
         category=report["hazard"]["category"],
         severity=report["hazard"]["severity"],
         summary=report["summary"],
-        status="awaiting_verification",
+        status=ClaimStatus.AWAITING_VERIFICATION,
         test=report["test"],
+        period=month_of(now),
         reported_at=report["occurred_at"],
         created_at=now,
         updated_at=now,
@@ -89,38 +91,6 @@ def open_nomination(
     rules: RewardRules,
     now: datetime,
 ) -> Nomination:
-    """A brave act or good deed is nominated; it must be decided within the decision window.
-
-    A report has one nomination: the same report sent again finds it.
-    """
-    existing = session.scalar(select(Nomination).where(Nomination.report_id == report["report_id"]))
-    if existing is not None:
-        return existing
-    nomination = Nomination(
-        id=uuid.uuid4(),
-        report_id=report["report_id"],
-        tracking_code=report["tracking_code"],
-        kind=report["kind"],
-        nominee=report["nominee"],
-        nominator=report["reporter"],
-        summary=report["summary"],
-        details=report.get("details"),
-        village=report["location"]["village"],
-        act_at=report["occurred_at"],
-        status="submitted",
-        test=report["test"],
-        decide_by=now + rules.decision_window,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(nomination)
-    award = "brave-act award" if nomination.kind == "brave_act" else "good-neighbour honour"
-    _tell_intake(
-        session,
-        messaging,
-        report_id=nomination.report_id,
-        event="nomination_opened",
-        detail=f"nominated for a {award}; decision due by {to_station_time(nomination.decide_by)}",
-        now=now,
-    )
-    return nomination
+    """A brave act or good deed is nominated; it must be decided within the decision window."""
+    ctx = Context(messaging=messaging, rules=rules, now=now)
+    return nominations.open_nomination(session, ctx, report=report)

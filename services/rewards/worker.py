@@ -1,6 +1,6 @@
 """The rewards worker: `celery -A services.rewards.worker worker -Q rewards`."""
 
 from services.common.worker import worker_app
-from services.rewards import runtime, tasks
+from services.rewards import runtime, scheduled, tasks
 
-app = worker_app("rewards", runtime.build, tasks.register)
+app = worker_app("rewards", runtime.build, tasks.register, scheduled.register)

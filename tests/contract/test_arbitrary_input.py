@@ -40,7 +40,8 @@ from services.notify.delivery import DELIVER_SMS
 from services.notify.models import OptOut, SmsMessage
 from services.notify.runtime import NotifyRuntime
 from services.rewards import tasks as rewards_tasks
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards.claims.models import HazardClaim
+from services.rewards.nominations.models import Nomination
 from services.rewards.runtime import RewardsRuntime
 from tests import factories, infra
 from tests.intake.client import client_for as intake_client

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from services.common.contracts import OPEN_HAZARD_CLAIM, OPEN_NOMINATION
 from services.rewards import service
-from services.rewards.models import HazardClaim, Nomination
+from services.rewards.claims.models import HazardClaim
+from services.rewards.nominations.models import Nomination
 from services.rewards.runtime import RewardsRuntime
 from tests import messages
 from tests.conftest import NOW
@@ -61,6 +62,15 @@ def test_a_hazard_awaits_verification_before_any_envelope(rewards: RewardsRuntim
     assert (task, event["event"]) == ("intake.record_report_event", "hazard_claim_opened")
 
 
+def timeline(runtime: RewardsRuntime, report_id: Any) -> list[dict[str, Any]]:
+    """What rewards sent to the report's timeline (SMS carry the report id too)."""
+    return [
+        m
+        for t, m in outbox_where(runtime, "report_id", equals=str(report_id))
+        if t == "intake.record_report_event"
+    ]
+
+
 def test_a_brave_act_is_nominated_with_a_decision_deadline(rewards: RewardsRuntime) -> None:
     message = messages.open_nomination("brave_act")
 
@@ -74,7 +84,7 @@ def test_a_brave_act_is_nominated_with_a_decision_deadline(rewards: RewardsRunti
     assert (nomination.kind, nomination.status) == ("brave_act", "submitted")
     assert nomination.decide_by == NOW + timedelta(days=30)
     assert nomination.nominee["name"] == "张先生"
-    [(_, event)] = outbox_where(rewards, "report_id", equals=str(message["report_id"]))
+    [event] = timeline(rewards, message["report_id"])
     assert event["event"] == "nomination_opened"
     assert "brave-act award" in event["detail"]
 
@@ -84,5 +94,13 @@ def test_a_good_deed_is_nominated_for_the_honour(rewards: RewardsRuntime) -> Non
 
     handle_nomination(rewards, message)
 
-    [(_, event)] = outbox_where(rewards, "report_id", equals=str(message["report_id"]))
+    [event] = timeline(rewards, message["report_id"])
     assert "good-neighbour honour" in event["detail"]
+    [sms] = [
+        m
+        for t, m in outbox_where(
+            rewards, "params", "tracking_code", equals=message["tracking_code"]
+        )
+        if t == "notify.send_sms"
+    ]
+    assert sms["recipient"] == "+8613500135006"  # the nominee; intake acknowledges the reporter

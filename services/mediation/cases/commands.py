@@ -10,7 +10,7 @@ partner's timeline, SMS) in the caller's one transaction.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from services.common.contracts import TimelineEvent
 from services.common.errors import DomainError, NotFound
 from services.common.messaging import Messaging
 from services.common.staff_auth import Caller, Role
+from services.common.transitions import Problems, flat_messages, jsonable
+from services.common.transitions import TransitionRefused as TransitionRefused  # re-exported
 from services.mediation import service
 from services.mediation.calendar import WorkingCalendar
 from services.mediation.cases import access, agreements, flows
@@ -44,60 +46,6 @@ SYSTEM = "system"
 ACTION_NAMES = frozenset(a.value for a in Action)
 # 首问必果: who is told to take which route when mediation ends without agreement.
 OTHER_ROUTES = "litigation (向法院起诉) or petition (信访)"
-
-
-@dataclass
-class Problems:
-    """Everything wrong with one request, by kind."""
-
-    state: list[str] = field(default_factory=list)
-    access: list[str] = field(default_factory=list)
-    fields: dict[str, list[str]] = field(default_factory=dict)
-
-    def field(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def __bool__(self) -> bool:
-        return bool(self.state or self.access or self.fields)
-
-
-class TransitionRefused(DomainError):
-    """The step may not be taken; carries every problem and answers 409, 403 or 422."""
-
-    def __init__(
-        self, *, status: CaseStatus, action: str, allowed: list[str], problems: Problems
-    ) -> None:
-        kind = 409 if problems.state else 403 if problems.access else 422
-        reasons = (
-            problems.state
-            + problems.access
-            + [f"{name}: {'; '.join(msgs)}" for name, msgs in problems.fields.items()]
-        )
-        super().__init__("; ".join(reasons), status=kind)
-        self.case_status, self.action, self.allowed, self.problems = (
-            status,
-            action,
-            allowed,
-            problems,
-        )
-
-    def body(self) -> dict[str, Any]:
-        """The answer's JSON: the staff contract's 409 shape, flask-smorest's for 403/422."""
-        if self.status == 409:
-            return {
-                "code": "illegal_transition",
-                "status": self.case_status.value,
-                "action": self.action,
-                "allowed": self.allowed,
-                "message": self.message,
-            }
-        if self.status == 403:
-            return {"code": 403, "status": "Forbidden", "message": self.message}
-        return {
-            "code": 422,
-            "status": "Unprocessable Entity",
-            "errors": {"json": self.problems.fields},
-        }
 
 
 @dataclass(frozen=True)
@@ -204,7 +152,7 @@ class TransitionCase:
             try:
                 self.data = FIELDS_OF[action]().load(self.raw)
             except ValidationError as error:
-                for name, messages in _flat(error.messages).items():
+                for name, messages in flat_messages(error.messages).items():
                     for message in messages:
                         problems.field(name, message)
             if not problems.fields and rows:
@@ -297,7 +245,7 @@ class TransitionCase:
             from_status=before.value,
             to_status=case.status,
             note=step.note or self.data.get("note", ""),
-            detail=_jsonable({k: v for k, v in self.data.items() if k != "note"}),
+            detail=jsonable({k: v for k, v in self.data.items() if k != "note"}),
         )
         session.add(history)
         session.flush()
@@ -571,29 +519,6 @@ def _tell_owner(session: Session, ctx: Context, case: Case, *, key: str) -> None
         },
         urgent=True,
     )
-
-
-def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as `{"agreement.terms": [...]}`."""
-    if isinstance(messages, list):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    """An action's fields as JSON for the history row (dates as ISO strings)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out[key] = _jsonable(value)
-        elif hasattr(value, "isoformat"):
-            out[key] = value.isoformat()
-        else:
-            out[key] = value
-    return out
 
 
 def find_case(session: Session, *, caller: Caller, case_id: uuid.UUID) -> Case:

@@ -8,6 +8,8 @@ from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from services.common.input_fields import Text
 from services.common.phones import mask_phone
+from services.common.transitions import HistoryOut
+from services.common.transitions import fields_by_action as describe_fields
 from services.mediation.cases.workflow import Action, CaseStatus, DueKind
 
 RISK_GRADES = ("A", "B", "C", "D")
@@ -90,12 +92,7 @@ STAFF_ACTIONS = [a.value for a in Action if a != Action.TAKE_OVER]
 
 def fields_by_action() -> str:
     """Each staff action's fields, for the API document (required ones marked *)."""
-    lines = []
-    for action in STAFF_ACTIONS:
-        schema = FIELDS_OF[Action(action)]()
-        names = [f"{n}{'*' if f.required else ''}" for n, f in schema.fields.items()]
-        lines.append(f"- `{action}`: {', '.join(names)}")
-    return "\n".join(lines)
+    return describe_fields(FIELDS_OF, STAFF_ACTIONS)
 
 
 class TransitionIn(Schema):
@@ -132,16 +129,6 @@ class SessionOut(Schema):
     cancelled = fields.Function(lambda s: s.cancelled_at is not None)
 
 
-class HistoryOut(Schema):
-    at = fields.AwareDateTime()
-    by = fields.String()
-    action = fields.String()
-    from_ = fields.String(attribute="from_status", data_key="from")
-    to = fields.String(attribute="to_status")
-    note = fields.String()
-    detail = fields.Dict()
-
-
 class CaseListItemOut(Schema):
     id = fields.UUID()
     report_id = fields.UUID()
@@ -169,14 +156,6 @@ class CaseOut(CaseListItemOut):
     def _reporter(self, case: Any) -> dict[str, Any]:
         phone = case.reporter.get("phone")
         return {"name": case.reporter.get("name"), "phone": mask_phone(phone) if phone else None}
-
-
-class IllegalTransitionOut(Schema):
-    code = fields.String()
-    status = fields.String()
-    action = fields.String()
-    allowed = fields.List(fields.String())
-    errors = fields.Dict()
 
 
 class StatsQueryArgs(Schema):

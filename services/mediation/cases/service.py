@@ -5,8 +5,6 @@ Functions take the session and never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from services.common.errors import DomainError
 from services.common.paging import paged
 from services.common.staff_auth import Caller
+from services.common.transitions import fingerprint
 from services.mediation.cases import access
 from services.mediation.cases.commands import (
     Context,
@@ -94,11 +93,6 @@ def list_cases(
         offset=offset,
         limit=limit,
     )
-
-
-def fingerprint(body: Any) -> str:
-    """A digest of a request body, to tell a repeat from a different request under one key."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def transition(

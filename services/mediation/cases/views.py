@@ -6,21 +6,26 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 
 from services.common.blueprint import Blueprint
 from services.common.runtime import after_response
-from services.common.staff_auth import Caller, require_staff
+from services.common.staff_auth import Caller, endpoint_guard
+from services.common.transitions import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IllegalTransitionOut,
+    TransitionRefused,
+    idempotency_key,
+)
 from services.mediation.cases import service, stats
 from services.mediation.cases.access import ROLES_FOR, Endpoint
-from services.mediation.cases.commands import Context, TransitionRefused
+from services.mediation.cases.commands import Context
 from services.mediation.cases.schemas import (
     CaseListItemOut,
     CaseOut,
     CaseQueryArgs,
-    IllegalTransitionOut,
     StatsOut,
     StatsQueryArgs,
     TransitionIn,
@@ -28,8 +33,6 @@ from services.mediation.cases.schemas import (
 )
 from services.mediation.desks import service as desks
 from services.mediation.runtime import MediationRuntime
-
-MAX_KEY_LENGTH = 255
 
 blp = Blueprint(
     "cases",
@@ -45,20 +48,8 @@ def runtime() -> MediationRuntime:
 
 
 def guard(endpoints: dict[tuple[str, str], Endpoint]) -> Callable[[], None]:
-    """A `before_request` hook: a staff token (401), then a role the access table admits for
-    the view and method (403), before the body is even read."""
-    authenticate = require_staff()
-
-    def check() -> None:
-        authenticate()
-        if request.method == "OPTIONS":
-            return
-        method = "GET" if request.method == "HEAD" else request.method
-        endpoint = endpoints.get((request.endpoint or "", method))
-        if endpoint is None or g.staff.role not in ROLES_FOR[endpoint]:
-            abort(403, message=f"the role {g.staff.role} may not use {endpoint or 'this'}")
-
-    return check
+    """A blueprint's `before_request` hook checking mediation's access table."""
+    return endpoint_guard(endpoints, ROLES_FOR)
 
 
 def caller() -> Caller:
@@ -122,23 +113,11 @@ class CaseTransitions(MethodView):
     @blp.response(200, CaseOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
     @blp.alt_response(403, description="The caller's role or identity may not")
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
-                "description": "Repeat a step safely: the same key and body answer the first "
-                "step again.",
-            }
-        ]
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def post(self, data: dict[str, Any], case_id: uuid.UUID) -> Any:
         """Take one step of the workflow: `{"action": …, …its fields}`."""
         who = caller()
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
-            abort(400, message=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        key = idempotency_key()
         rt = runtime()
         with rt.messaging.transaction(defer=after_response) as session:
             ctx = Context(

@@ -1,0 +1,1 @@
+"""Hazard claims: grid red envelopes (网格红包) from verification to payout."""

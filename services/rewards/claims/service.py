@@ -1,0 +1,104 @@
+"""Reading claims as staff see them, and transitions repeated safely with an Idempotency-Key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import DomainError, NotFound
+from services.common.paging import paged
+from services.common.staff_auth import Caller
+from services.common.transitions import fingerprint
+from services.rewards.claims.commands import Context, TransitionClaim, allowed_actions
+from services.rewards.claims.models import ClaimTransitionKey, HazardClaim
+
+
+def list_claims(
+    session: Session,
+    *,
+    offset: int,
+    limit: int,
+    status: str | None = None,
+    reporter: str | None = None,
+    report_id: uuid.UUID | None = None,
+) -> tuple[list[HazardClaim], int]:
+    """Claims, oldest waiting first."""
+    query = select(HazardClaim)
+    if status:
+        query = query.where(HazardClaim.status == status)
+    if reporter:
+        query = query.where(HazardClaim.reporter_phone == reporter)
+    if report_id:
+        query = query.where(HazardClaim.report_id == report_id)
+    return paged(
+        session,
+        query,
+        order_by=[HazardClaim.created_at, HazardClaim.id],
+        offset=offset,
+        limit=limit,
+    )
+
+
+def view_of(*, caller: Caller, claim: HazardClaim) -> dict[str, Any]:
+    """The claim with the actions `caller` may take on it (the console's buttons)."""
+    columns = HazardClaim.__table__.columns.keys()
+    view = {c: getattr(claim, c) for c in columns}
+    return {
+        **view,
+        "history": claim.history,
+        "allowed_actions": allowed_actions(caller=caller, claim=claim),
+    }
+
+
+def get_claim(session: Session, *, caller: Caller, claim_id: uuid.UUID) -> dict[str, Any]:
+    claim = session.get(HazardClaim, claim_id)
+    if claim is None:
+        raise NotFound("no such claim")
+    return view_of(caller=caller, claim=claim)
+
+
+def transition(
+    session: Session,
+    *,
+    caller: Caller,
+    claim_id: uuid.UUID,
+    body: dict[str, Any],
+    ctx: Context,
+    key: str | None,
+    render: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """Take one step and answer with the claim as it now is (`render` serialises it).
+
+    With an `Idempotency-Key`, the same key and body from the same caller answer the first
+    step again and take no second one; the claim's row lock serialises repeats.
+    """
+    fields = {k: v for k, v in body.items() if k != "action"}
+    command = TransitionClaim(
+        claim_id=claim_id, caller=caller, action=body["action"], fields=fields
+    )
+    digest = fingerprint(body)
+    if key is not None:
+        session.get(HazardClaim, claim_id, with_for_update=True)  # repeats wait for the first
+        stored = session.get(ClaimTransitionKey, (claim_id, caller.id, key))
+        if stored is not None:
+            if stored.fingerprint != digest:
+                raise DomainError("this Idempotency-Key was used with another body", status=422)
+            return stored.answer
+    claim = command.run(session, ctx)
+    answer = render(view_of(caller=caller, claim=claim))
+    if key is not None:
+        session.add(
+            ClaimTransitionKey(
+                claim_id=claim_id,
+                staff_id=caller.id,
+                key=key,
+                fingerprint=digest,
+                answer=answer,
+                created_at=ctx.now,
+            )
+        )
+    return answer

@@ -1,0 +1,116 @@
+"""The staff API of hazard claims: `/v1/claims`. HTTP only; the work is in `service.py` and
+`commands.py`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask.views import MethodView
+
+from services.common.blueprint import Blueprint
+from services.common.runtime import after_response
+from services.common.transitions import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IllegalTransitionOut,
+    TransitionRefused,
+    idempotency_key,
+)
+from services.rewards.access import Endpoint, caller, guard
+from services.rewards.claims import service
+from services.rewards.claims.commands import Context
+from services.rewards.claims.schemas import (
+    ClaimListItemOut,
+    ClaimOut,
+    ClaimQueryArgs,
+    TransitionIn,
+    fields_by_action,
+)
+from services.rewards.runtime import RewardsRuntime
+
+blp = Blueprint(
+    "claims",
+    __name__,
+    url_prefix="/v1/claims",
+    description="Hazard claims (grid red envelopes), from verification to payout",
+)
+
+
+def runtime() -> RewardsRuntime:
+    found: RewardsRuntime = current_app.extensions["fengqiao"]
+    return found
+
+
+blp.before_request(
+    guard(
+        {
+            ("claims.Claims", "GET"): Endpoint.CLAIMS_READ,
+            ("claims.ClaimItem", "GET"): Endpoint.CLAIMS_READ,
+            ("claims.ClaimTransitions", "POST"): Endpoint.CLAIMS_TRANSITION,
+        }
+    )
+)
+
+
+@blp.errorhandler(TransitionRefused)
+def _refused(error: TransitionRefused) -> tuple[Response, int]:
+    return jsonify(error.body()), error.status
+
+
+@blp.route("")
+class Claims(MethodView):
+    @blp.arguments(ClaimQueryArgs, location="query")
+    @blp.response(200, ClaimListItemOut(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """Hazard claims, oldest first (phones masked)."""
+        with runtime().db.sessions() as session:
+            page, total = service.list_claims(
+                session,
+                offset=pagination_parameters.first_item,
+                limit=pagination_parameters.page_size,
+                **args,
+            )
+        pagination_parameters.item_count = total
+        return page
+
+
+@blp.route("/<uuid:claim_id>")
+class ClaimItem(MethodView):
+    @blp.response(200, ClaimOut)
+    def get(self, claim_id: uuid.UUID) -> Any:
+        """One claim with its history and the actions the caller may take."""
+        with runtime().db.sessions() as session:
+            return service.get_claim(session, caller=caller(), claim_id=claim_id)
+
+
+@blp.route("/<uuid:claim_id>/transitions")
+class ClaimTransitions(MethodView):
+    @blp.arguments(
+        TransitionIn,
+        example={"action": "verify", "confirmed": True, "severity": "medium"},
+        description="An action and its fields (* required):\n" + fields_by_action(),
+    )
+    @blp.response(200, ClaimOut)
+    @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
+    @blp.alt_response(403, description="The caller's role may not")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    def post(self, data: dict[str, Any], claim_id: uuid.UUID) -> Any:
+        """Take one step: `{"action": "verify" | "decide" | "pay", …its fields}`."""
+        key = idempotency_key()
+        rt = runtime()
+        with rt.messaging.transaction(defer=after_response) as session:
+            ctx = Context(
+                messaging=rt.messaging, rules=rt.rules, payouts=rt.payouts, now=rt.clock.now()
+            )
+            answer = service.transition(
+                session,
+                caller=caller(),
+                claim_id=claim_id,
+                body=data,
+                ctx=ctx,
+                key=key,
+                render=ClaimOut().dump,
+            )
+        return jsonify(answer)  # already in ClaimOut's shape (stored as such for repeats)

@@ -1,0 +1,1 @@
+"""The rewards ledger: append-only money entries, monthly budgets, one payout per subject."""

@@ -1,0 +1,1 @@
+"""Rewards' figures for a period: envelopes (and, with nominations, awards and honours)."""
