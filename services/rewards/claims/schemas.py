@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
+from services.common.input_fields import Text
 from services.common.phones import ChineseMobile, mask_phone
 from services.common.transitions import HistoryOut
 from services.common.transitions import fields_by_action as describe_fields
@@ -18,7 +19,7 @@ class _Fields(Schema):
     class Meta:
         unknown = RAISE
 
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=1000))
 
 
 class StrictBoolean(fields.Boolean):
@@ -32,14 +33,14 @@ class StrictBoolean(fields.Boolean):
 
 class VerifyFields(_Fields):
     confirmed = StrictBoolean(required=True)
-    severity = fields.String(load_default=None, validate=validate.OneOf(SEVERITIES))
-    reason = fields.String(load_default=None, validate=validate.Length(1, 1000))
+    severity = Text(load_default=None, validate=validate.OneOf(SEVERITIES))
+    reason = Text(multiline=True, load_default=None, validate=validate.Length(1, 1000))
     duplicate_of = fields.UUID(load_default=None)
 
 
 class DecideFields(_Fields):
-    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    decision = Text(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
 
 
 FIELDS_OF: dict[Action, type[Schema]] = {
@@ -60,11 +61,11 @@ class TransitionIn(Schema):
     class Meta:
         unknown = INCLUDE
 
-    action = fields.String(required=True, validate=validate.OneOf([a.value for a in Action]))
+    action = Text(required=True, validate=validate.OneOf([a.value for a in Action]))
 
 
 class ClaimQueryArgs(Schema):
-    status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
+    status = Text(validate=validate.OneOf([s.value for s in ClaimStatus]))
     reporter = ChineseMobile()
     report_id = fields.UUID()
 
@@ -72,15 +73,15 @@ class ClaimQueryArgs(Schema):
 class ClaimListItemOut(Schema):
     id = fields.UUID()
     report_id = fields.UUID()
-    tracking_code = fields.String()
-    status = fields.String()
+    tracking_code = Text()
+    status = Text()
     reporter = fields.Method("_reporter")
-    village = fields.String()
-    category = fields.String()
-    severity = fields.String()
-    verified_severity = fields.String(allow_none=True)
+    village = Text()
+    category = Text()
+    severity = Text()
+    verified_severity = Text(allow_none=True)
     amount_fen = fields.Integer(allow_none=True)
-    period = fields.String()
+    period = Text()
     test = fields.Boolean()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -93,11 +94,11 @@ class ClaimListItemOut(Schema):
 
 
 class ClaimOut(ClaimListItemOut):
-    summary = fields.String()
-    address = fields.String(allow_none=True)
+    summary = Text()
+    address = Text(allow_none=True)
     reported_at = fields.AwareDateTime()
-    over_limits = fields.List(fields.String())
+    over_limits = fields.List(Text())
     duplicate_of = fields.UUID(allow_none=True)
     payout_id = fields.UUID(allow_none=True)
     history = fields.List(fields.Nested(HistoryOut))
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.List(Text())

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
+from services.common.input_fields import Text
 from services.common.phones import ChineseMobile, mask_phone
 from services.common.transitions import HistoryOut
 from services.rewards.nominations.workflow import Action, DueKind, Kind, NominationStatus
@@ -17,39 +18,39 @@ class _Fields(Schema):
     class Meta:
         unknown = RAISE
 
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = Text(multiline=True, load_default="", validate=validate.Length(max=1000))
 
 
 class _Reason(_Fields):
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
 
 
 class ReviewFields(_Reason):
     recommend = fields.Boolean(required=True)
-    tier = fields.String(load_default=None, allow_none=True)  # checked against the rules
+    tier = Text(load_default=None, allow_none=True)  # checked against the rules
 
 
 class ObjectFields(_Fields):
-    text = fields.String(required=True, validate=validate.Length(1, 2000))
+    text = Text(multiline=True, required=True, validate=validate.Length(1, 2000))
 
 
 class AnswerObjectionFields(_Fields):
     objection = fields.Integer(required=True)
-    answer = fields.String(required=True, validate=validate.Length(1, 2000))
+    answer = Text(multiline=True, required=True, validate=validate.Length(1, 2000))
 
 
 class ApproveFields(_Fields):
-    tier = fields.String(load_default=None, allow_none=True)  # the review's tier by default
+    tier = Text(load_default=None, allow_none=True)  # the review's tier by default
 
 
 class AppealFields(_Reason):
-    by = fields.String(
+    by = Text(
         load_default="nominee", validate=validate.OneOf(["nominee", "nominator"])
     )  # who asked for 复核
 
 
 class DecideAppealFields(_Reason):
-    outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "overturned"]))
+    outcome = Text(required=True, validate=validate.OneOf(["upheld", "overturned"]))
 
 
 FIELDS_OF: dict[Action, type[Schema]] = {
@@ -76,19 +77,19 @@ class TransitionIn(Schema):
     class Meta:
         unknown = INCLUDE
 
-    action = fields.String(required=True, validate=validate.OneOf(STAFF_ACTIONS))
+    action = Text(required=True, validate=validate.OneOf(STAFF_ACTIONS))
 
 
 class PersonIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+    name = Text(required=True, validate=validate.Length(1, 50))
     phone = ChineseMobile(load_default=None, allow_none=True)
 
 
 class NominatorIn(PersonIn):
-    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+    relation = Text(required=True, validate=validate.OneOf(RELATIONS))
 
 
 class NominationIn(Schema):
@@ -97,22 +98,24 @@ class NominationIn(Schema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in Kind]))
-    summary = fields.String(required=True, validate=validate.Length(1, 200))
-    details = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    village = fields.String(required=True, validate=validate.Length(1, 50))
+    kind = Text(required=True, validate=validate.OneOf([k.value for k in Kind]))
+    summary = Text(required=True, validate=validate.Length(1, 200))
+    details = Text(
+        multiline=True, load_default=None, allow_none=True, validate=validate.Length(max=5000)
+    )
+    village = Text(required=True, validate=validate.Length(1, 50))
     act_at = fields.AwareDateTime(required=True)
     nominee = fields.Nested(PersonIn, required=True)
     nominator = fields.Nested(NominatorIn, required=True)
 
 
 class NominationQueryArgs(Schema):
-    status = fields.String(validate=validate.OneOf([s.value for s in NominationStatus]))
-    kind = fields.String(validate=validate.OneOf([k.value for k in Kind]))
-    village = fields.String()
+    status = Text(validate=validate.OneOf([s.value for s in NominationStatus]))
+    kind = Text(validate=validate.OneOf([k.value for k in Kind]))
+    village = Text()
     due_before = fields.AwareDateTime()
     report_id = fields.UUID()
-    tracking_code = fields.String()
+    tracking_code = Text()
 
 
 class HonoursQueryArgs(Schema):
@@ -126,39 +129,39 @@ def _person(person: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 class ObjectionOut(Schema):
     id = fields.Integer()
-    text = fields.String()
-    filed_by = fields.String()
+    text = Text(multiline=True)
+    filed_by = Text()
     filed_at = fields.AwareDateTime()
-    answer = fields.String(allow_none=True)
-    answered_by = fields.String(allow_none=True)
+    answer = Text(multiline=True, allow_none=True)
+    answered_by = Text(allow_none=True)
     answered_at = fields.AwareDateTime(allow_none=True)
 
 
 class NominationListItemOut(Schema):
     id = fields.UUID()
     report_id = fields.UUID(allow_none=True)
-    tracking_code = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    village = fields.String()
-    summary = fields.String()
+    tracking_code = Text()
+    kind = Text()
+    status = Text()
+    village = Text()
+    summary = Text()
     act_at = fields.AwareDateTime()
     nominee = fields.Function(lambda n: _person(n.nominee))
     nominator = fields.Function(lambda n: _person(n.nominator, relation=n.nominator_relation))
-    tier = fields.String(allow_none=True)
+    tier = Text(allow_none=True)
     amount_fen = fields.Integer(allow_none=True)
     decide_by = fields.AwareDateTime()
     due_at = fields.AwareDateTime(allow_none=True)
-    due_kind = fields.String(allow_none=True, validate=validate.OneOf([k.value for k in DueKind]))
+    due_kind = Text(allow_none=True, validate=validate.OneOf([k.value for k in DueKind]))
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
 
 class NominationOut(NominationListItemOut):
-    details = fields.String(allow_none=True)
+    details = Text(multiline=True, allow_none=True)
     recommended = fields.Boolean(allow_none=True)
-    reviewer = fields.String(attribute="reviewer_id", allow_none=True)
-    decided_by = fields.String(allow_none=True)
+    reviewer = Text(attribute="reviewer_id", allow_none=True)
+    decided_by = Text(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
     extended = fields.Boolean()
     notice_ends_at = fields.AwareDateTime(allow_none=True)
@@ -168,7 +171,7 @@ class NominationOut(NominationListItemOut):
     paid_at = fields.AwareDateTime(allow_none=True)
     objections = fields.List(fields.Nested(ObjectionOut))
     history = fields.List(fields.Nested(HistoryOut))
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.List(Text())
 
 
 class HonourOut(Schema):
@@ -176,8 +179,8 @@ class HonourOut(Schema):
 
     id = fields.UUID()
     name = fields.Function(lambda n: n.nominee.get("name"))
-    village = fields.String()
-    summary = fields.String()
+    village = Text()
+    summary = Text()
     act_at = fields.AwareDateTime()
     honoured_at = fields.AwareDateTime()
 
