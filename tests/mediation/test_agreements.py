@@ -91,7 +91,7 @@ def test_a_station_may_leave_out_the_reminder_to_perform(
     assert len(sms_about(mediation, case, "judicial_confirmation_reminder")) == 2
 
 
-def test_an_agreement_without_its_facts_is_refused(mediation: MediationRuntime) -> None:
+def test_an_agreement_without_its_terms_is_refused(mediation: MediationRuntime) -> None:
     case_id = open_case(mediation)
     act(mediation, case_id, "accept", risk_grade="C")
 
@@ -102,9 +102,9 @@ def test_an_agreement_without_its_facts_is_refused(mediation: MediationRuntime) 
             "record_session",
             outcome="resolved",
             note="ok",
-            agreement={"terms": "共同清理", "perform_by": "2027-01-01"},
+            agreement={"facts": "排水沟堵塞", "perform_by": "2027-01-01"},
         )
     assert refused.value.status == 422
     assert refused.value.problems.fields == {
-        "agreement.facts": ["Missing data for required field."]
+        "agreement.terms": ["Missing data for required field."]
     }
