@@ -53,11 +53,10 @@ def _register_subcommands() -> None:
     from services.cli.desks import calendar, desks
     from services.cli.messages import messages
     from services.cli.payouts import budget, payouts
-    from services.cli.rewards_stats import demo_year
     from services.cli.roster import officers, villages
     from services.cli.run import run
     from services.cli.staff import staff
-    from services.cli.stats import stats
+    from services.cli.stats import demo_year, stats
 
     main.add_command(agency)
     main.add_command(officers)

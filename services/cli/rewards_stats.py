@@ -1,4 +1,4 @@
-"""`fengqiao stats rewards` and `fengqiao demo-year`: rewards' figures, and a year to show them."""
+"""`fengqiao stats rewards` and `fengqiao demo-year rewards`: rewards' figures and a year."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ def rewards_stats(year: int | None) -> None:
         )
 
 
-@click.command("demo-year")
+@click.command("rewards")
 @click.option(
     "--year", type=click.IntRange(2000, 9999), help="A station-time year (default: last)."
 )
-def demo_year(year: int | None) -> None:
+def rewards_demo_year(year: int | None) -> None:
     """Load a year of rewards like the seed's into rewards' database (once per year)."""
     year = year or datetime.now(UTC).astimezone(STATION_TZ).year - 1
     runtime = rewards_runtime.build()

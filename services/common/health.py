@@ -80,9 +80,13 @@ def health_blueprint(
     db: Database,
     celery: Celery,
     dead_letters: Callable[[], int] | None = None,
+    notes: Callable[[], dict[str, str]] | None = None,
     broker_optional: bool = False,
 ) -> Blueprint:
-    """The health endpoints of one service; `broker_optional`: it works on without one."""
+    """The health endpoints of one service; `broker_optional`: it works on without one.
+
+    `notes`: the service's own detail for /readyz (never failing it).
+    """
     blp = Blueprint("health", __name__, description="Liveness and readiness probes")
     checks: dict[str, tuple[Callable[[], Any], Outage]] = {
         "database": (db.ping, DATABASE),
@@ -117,6 +121,8 @@ def health_blueprint(
             status, code = readiness(results, broker_optional=broker_optional)
             if dead_letters is not None:
                 results["dead_letters"] = dead_letter_report(dead_letters)
+            if notes is not None and results["database"] == "ok":
+                results.update(notes())
             return {"status": status, "service": service, "checks": results}, code
 
     return blp

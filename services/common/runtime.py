@@ -43,6 +43,10 @@ class Runtime:
     def service(self) -> str:
         return self.settings.service
 
+    def readiness_notes(self) -> dict[str, str]:
+        """Things /readyz reports worth a look, never a reason to be unready (per service)."""
+        return {}
+
 
 R = TypeVar("R", bound=Runtime)
 
@@ -115,6 +119,7 @@ def create_api_app(
             db=runtime.db,
             celery=runtime.celery,
             dead_letters=runtime.messaging.waiting_dead_letters,
+            notes=runtime.readiness_notes,
             broker_optional=broker_optional,
         )
     )

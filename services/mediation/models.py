@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
@@ -34,6 +34,8 @@ class Staff(Base):
     desk_code: Mapped[str | None] = mapped_column(String(50))
     on_duty: Mapped[bool] = mapped_column(default=False)  # the duty leader (带班领导)
     active: Mapped[bool] = mapped_column(default=True)
+    # When this member last got the digest of new and overdue cases (one per interval).
+    case_digest_at: Mapped[datetime | None]
 
 
 class Village(Base):
@@ -71,6 +73,10 @@ class Case(Base):
     breach_handled: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
     rebound_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    # When the owner was told of the case (by the new-case digest); None: not yet.
+    announced_at: Mapped[datetime | None]
+    # When the retention job erased the parties' names, phones and free text (figures stay).
+    personal_erased_at: Mapped[datetime | None]
     test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -106,6 +112,28 @@ class SessionReminder(Base):
     )
     before_minutes: Mapped[int] = mapped_column(primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class Agreement(Base):
+    """调解协议书: who agreed (parties), on what facts, to which terms, performed by when.
+
+    The parties may jointly apply to the court for judicial confirmation (司法确认) within
+    `confirm_by`; each reminder's time is stored, and the time it went, so it goes once.
+    """
+
+    __tablename__ = "agreements"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    parties: Mapped[list[Any]]  # the names of the parties who agreed
+    facts: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)
+    perform_by: Mapped[date]
+    made_at: Mapped[datetime]
+    confirm_by: Mapped[datetime]
+    confirm_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
+    confirm_reminded_at: Mapped[datetime | None]
+    perform_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
+    perform_reminded_at: Mapped[datetime | None]
 
 
 class TransitionKey(Base):

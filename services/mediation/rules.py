@@ -19,6 +19,11 @@ class MediationRules:
     follow_up_after: timedelta = timedelta(days=7)  # 回访 after resolution
     rebound_window: timedelta = timedelta(days=180)  # 反弹: same parties again
     reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))  # before a session
+    digest_interval: timedelta = timedelta(minutes=30)  # at most one new-case SMS per officer
+    confirmation_window: timedelta = timedelta(days=30)  # 司法确认: apply within 30 days
+    confirmation_reminder_before: timedelta = timedelta(days=7)  # remind before it closes
+    perform_reminder_before: timedelta | None = timedelta(days=3)  # None: no such reminder
+    retention: timedelta = timedelta(days=1095)  # personal fields kept after a case ends
 
 
 def load_rules(env: Env | None = None) -> MediationRules:
@@ -33,4 +38,15 @@ def load_rules(env: Env | None = None) -> MediationRules:
         joint_meeting_desk=env.str("MEDIATION_JOINT_MEETING_DESK", "joint_meeting"),
         follow_up_after=timedelta(days=env.float("MEDIATION_FOLLOW_UP_DAYS", 7)),
         rebound_window=timedelta(days=env.float("MEDIATION_REBOUND_DAYS", 180)),
+        digest_interval=timedelta(minutes=env.float("MEDIATION_DIGEST_MINUTES", 30)),
+        confirmation_window=timedelta(days=env.float("MEDIATION_CONFIRMATION_DAYS", 30)),
+        confirmation_reminder_before=timedelta(
+            days=env.float("MEDIATION_CONFIRMATION_REMINDER_DAYS", 7)
+        ),
+        perform_reminder_before=_days_or_off(env.float("MEDIATION_PERFORM_REMINDER_DAYS", 3)),
+        retention=timedelta(days=env.float("MEDIATION_RETENTION_DAYS", 1095)),
     )
+
+
+def _days_or_off(days: float) -> timedelta | None:
+    return timedelta(days=days) if days > 0 else None

@@ -161,6 +161,9 @@ def open_case(
             + ("; the same parties' earlier dispute came back (反弹)" if earlier else ""),
         },
     )
+    if not case.test:  # the owner hears of it in his next digest (one SMS per interval)
+        return case
+    case.announced_at = now
     messaging.publish(
         session,
         SEND_SMS,

@@ -71,6 +71,11 @@ TEMPLATES = {
             "奖励待办：待核实隐患{to_verify}件，待审核提名{to_review}件，待审批提名{to_approve}件。",
         ),
         Template(
+            "cases_digest",
+            1,
+            "新纠纷{new}件待您受理（{villages}），在办已超期{overdue}件，请及时登录处理。",
+        ),
+        Template(
             "case_accepted",
             1,
             "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",
@@ -95,6 +100,16 @@ TEMPLATES = {
             1,
             "调解协议已达成（查询码{tracking_code}），请于{perform_by}前履行；"
             "双方可在30日内共同向法院申请司法确认。",
+        ),
+        Template(
+            "judicial_confirmation_reminder",
+            1,
+            "提醒：您的调解协议（查询码{tracking_code}）双方可于{by}前共同向人民法院申请司法确认。",
+        ),
+        Template(
+            "agreement_perform_reminder",
+            1,
+            "提醒：您的调解协议（查询码{tracking_code}）约定于{by}前履行，请按时履行。",
         ),
         Template(
             "case_declined",

@@ -149,7 +149,8 @@ def test_every_service_is_healthy_and_ready(embedded: RunningSystem) -> None:
     for service in SERVICES:
         assert httpx.get(f"{embedded.url(service)}/healthz").json()["service"] == service
         ready = httpx.get(f"{embedded.url(service)}/readyz").json()
-        assert ready["checks"] == {"database": "ok", "broker": "ok", "dead_letters": "0 waiting"}
+        checks = {k: v for k, v in ready["checks"].items() if k != "calendar"}  # mediation's note
+        assert checks == {"database": "ok", "broker": "ok", "dead_letters": "0 waiting"}
 
 
 def test_a_report_accepted_while_the_broker_is_down_is_routed_when_it_is_back(

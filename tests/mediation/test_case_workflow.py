@@ -45,7 +45,11 @@ def test_accepted_then_resolved_locally_then_followed_up_and_closed(
         "record_session",
         outcome="resolved",
         note="both agreed on the ditch",
-        agreement={"terms": "the ditch is shared", "perform_by": "2026-12-20"},
+        agreement={
+            "facts": "a shared ditch",
+            "terms": "the ditch is shared",
+            "perform_by": "2026-12-20",
+        },
     )
     assert (resolved.status, resolved.due_kind) == ("resolved", "follow_up")
     assert resolved.due_at == clock.now() + timedelta(days=7)

@@ -77,7 +77,7 @@ def test_fengqiao_stats_rewards_prints_the_year(
     monkeypatch.setenv("FENGQIAO_VAR_DIR", str(rewards.settings.var_dir))
     year, cli = own_year(), CliRunner()
 
-    loaded = cli.invoke(main, ["demo-year", "--year", str(year)])
+    loaded = cli.invoke(main, ["demo-year", "rewards", "--year", str(year)])
     shown = cli.invoke(main, ["stats", "rewards", "--year", str(year)])
 
     assert loaded.exit_code == 0, loaded.output

@@ -27,7 +27,7 @@ from services.common.transitions import Problems, flat_messages, jsonable
 from services.common.transitions import TransitionRefused as TransitionRefused  # re-exported
 from services.mediation import service
 from services.mediation.calendar import WorkingCalendar
-from services.mediation.cases import access, flows
+from services.mediation.cases import access, agreements, flows
 from services.mediation.cases.schemas import FIELDS_OF
 from services.mediation.cases.workflow import (
     Action,
@@ -394,6 +394,7 @@ class TransitionCase:
         )
         agreement = self.data.get("agreement")
         if agreement:
+            agreements.record(session, case, fields=agreement, rules=ctx.rules, now=ctx.now)
             for phone in flows.parties_phones(case):
                 flows.send_sms(
                     session,

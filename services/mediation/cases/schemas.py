@@ -36,6 +36,10 @@ class Agreement(Schema):
     class Meta:
         unknown = RAISE
 
+    parties = fields.List(
+        Text(validate=validate.Length(1, 50)), load_default=None, validate=validate.Length(1, 20)
+    )  # the names of the parties who agreed; all the case's parties when left out
+    facts = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
     terms = Text(multiline=True, required=True, validate=validate.Length(1, 2000))
     perform_by = fields.Date(required=True)
 
