@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from services.common.clock import FrozenClock
+from services.common.clock import STATION_TZ, FrozenClock
 from services.common.transitions import TransitionRefused
 from services.rewards.claims.models import ReporterMonth
 from services.rewards.ledger import service as ledger
@@ -169,3 +169,24 @@ def test_a_test_claim_is_never_paid_money(rewards: RewardsRuntime, own_month: st
             == []
         )
         assert ledger.budget_left(session, month=own_month) == 0
+
+
+def test_the_month_of_the_caps_turns_at_midnight_station_time(
+    rewards: RewardsRuntime, clock: FrozenClock
+) -> None:
+    phone = fresh_number()
+    last_minute_of_february = datetime(2027, 2, 28, 23, 50, tzinfo=STATION_TZ)
+    clock.advance(last_minute_of_february - clock.now())
+    for _ in range(10):
+        assert verify(rewards, open_claim(rewards, phone=phone), "low").status == "approved"
+    eleventh_in_february = open_claim(rewards, phone=phone)
+    clock.advance(timedelta(minutes=11))  # 00:01 on 1 March at the station; still 28 Feb in UTC
+    assert clock.now().astimezone(UTC).month == 2
+    first_in_march = open_claim(rewards, phone=phone)
+
+    assert verify(rewards, eleventh_in_february, "low").status == "awaiting_leader"
+    assert verify(rewards, first_in_march, "low").status == "approved"
+    assert [load(rewards, c).period for c in (eleventh_in_february, first_in_march)] == [
+        "2027-02",
+        "2027-03",
+    ]
