@@ -59,6 +59,7 @@ DUE_KINDS = {
     "acceptance": _l("acceptance"),
     "local_mediation": _l("local mediation"),
     "session": _l("session"),
+    "second_session": _l("second session"),
     "follow_up": _l("follow-up"),
 }
 

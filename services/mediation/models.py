@@ -71,6 +71,10 @@ class Case(Base):
     due_kind: Mapped[str | None] = mapped_column(String(20))
     # The due_at whose breach the deadline sweep has acted on, so it acts once per breach.
     breach_handled: Mapped[datetime | None]
+    # After a failed session: the next one is held before this (N working days), else a breach.
+    second_session_by: Mapped[datetime | None]
+    # The follow-up due_at the owner was reminded of, so he is reminded once per due date.
+    follow_up_reminded_for: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
     rebound_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
     # When the owner was told of the case (by the new-case digest); None: not yet.

@@ -17,6 +17,7 @@ class MediationRules:
     failed_for_joint_meeting: int = 2  # failed this often at desks → joint meeting (联席会议)
     joint_meeting_desk: str = "joint_meeting"
     follow_up_after: timedelta = timedelta(days=7)  # 回访 after resolution
+    follow_up_reminder_before: timedelta | None = timedelta(days=1)  # the owner is reminded
     rebound_window: timedelta = timedelta(days=180)  # 反弹: same parties again
     reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))  # before a session
     digest_interval: timedelta = timedelta(minutes=30)  # at most one new-case SMS per officer
@@ -37,6 +38,9 @@ def load_rules(env: Env | None = None) -> MediationRules:
         failed_for_joint_meeting=env.int("MEDIATION_FAILED_FOR_JOINT_MEETING", 2),
         joint_meeting_desk=env.str("MEDIATION_JOINT_MEETING_DESK", "joint_meeting"),
         follow_up_after=timedelta(days=env.float("MEDIATION_FOLLOW_UP_DAYS", 7)),
+        follow_up_reminder_before=_hours_or_off(
+            env.float("MEDIATION_FOLLOW_UP_REMINDER_HOURS", 24)
+        ),
         rebound_window=timedelta(days=env.float("MEDIATION_REBOUND_DAYS", 180)),
         digest_interval=timedelta(minutes=env.float("MEDIATION_DIGEST_MINUTES", 30)),
         confirmation_window=timedelta(days=env.float("MEDIATION_CONFIRMATION_DAYS", 30)),
@@ -50,3 +54,7 @@ def load_rules(env: Env | None = None) -> MediationRules:
 
 def _days_or_off(days: float) -> timedelta | None:
     return timedelta(days=days) if days > 0 else None
+
+
+def _hours_or_off(hours: float) -> timedelta | None:
+    return timedelta(hours=hours) if hours > 0 else None

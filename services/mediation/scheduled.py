@@ -12,6 +12,7 @@ from services.mediation.runtime import MediationRuntime
 
 SWEEP_DEADLINES = "mediation.sweep_deadlines"
 REMIND_SESSIONS = "mediation.remind_sessions"
+REMIND_FOLLOW_UPS = "mediation.remind_follow_ups"
 SEND_DIGESTS = "mediation.send_digests"
 SEND_CASE_DIGESTS = "mediation.send_case_digests"
 REMIND_AGREEMENTS = "mediation.remind_agreements"
@@ -27,6 +28,11 @@ SCHEDULE: dict[str, dict[str, Any]] = {
         "task": REMIND_SESSIONS,
         "schedule": 60.0,
         "options": {"expires": 120.0},
+    },
+    REMIND_FOLLOW_UPS: {
+        "task": REMIND_FOLLOW_UPS,
+        "schedule": 300.0,
+        "options": {"expires": 600.0},
     },
     SEND_CASE_DIGESTS: {
         "task": SEND_CASE_DIGESTS,
@@ -63,6 +69,11 @@ def register(runtime: MediationRuntime) -> None:
     def remind_sessions() -> int:
         """Remind the parties of their sessions, a day and two hours before."""
         return reminders.remind_sessions(runtime)
+
+    @runtime.celery.task(name=REMIND_FOLLOW_UPS, shared=False)
+    def remind_follow_ups() -> int:
+        """Remind owners of the follow-ups (回访) due within a day, one SMS per owner."""
+        return reminders.remind_follow_ups(runtime)
 
     @runtime.celery.task(name=SEND_DIGESTS, shared=False)
     def send_digests() -> int:

@@ -76,6 +76,11 @@ TEMPLATES = {
             "新纠纷{new}件待您受理（{villages}），在办已超期{overdue}件，请及时登录处理。",
         ),
         Template(
+            "follow_up_reminder",
+            1,
+            "回访提醒：{villages}纠纷共{count}件待回访，最早{due}到期。",
+        ),
+        Template(
             "case_accepted",
             1,
             "您反映的{village}纠纷（查询码{tracking_code}）已由社区民警受理，将尽快组织调解。",

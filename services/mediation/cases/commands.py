@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
@@ -30,6 +30,7 @@ from services.mediation.calendar import WorkingCalendar
 from services.mediation.cases import access, agreements, flows
 from services.mediation.cases.schemas import FIELDS_OF
 from services.mediation.cases.workflow import (
+    HOME_VISIT_GRADES,
     Action,
     Actor,
     CaseStatus,
@@ -182,7 +183,11 @@ class TransitionCase:
             v for p in case.parties for v in (p.role, p.name)
         }:
             problems.field("party", "name a party of the case, by role or name")
-        if action == Action.FOLLOW_UP and case.risk_grade in ("A", "B") and d["kind"] != "visit":
+        if (
+            action == Action.FOLLOW_UP
+            and case.risk_grade in HOME_VISIT_GRADES
+            and d["kind"] != "visit"
+        ):
             problems.field("kind", f"a grade {case.risk_grade} case gets a home visit (回访)")
         if (
             action == Action.CLOSE
@@ -340,6 +345,7 @@ class TransitionCase:
     def _record_session(self, session: Session, ctx: Context, case: Case) -> Step:
         assert self.transition is not None
         booked = active_session(session, case)
+        case.second_session_by = None  # an outcome is in; a failure below sets a new limit
         if booked is not None:
             desks.record_outcome(
                 session, desk_session=booked, outcome=self.data["outcome"], now=ctx.now
@@ -358,8 +364,9 @@ class TransitionCase:
             return Step(TimelineEvent.SESSION_HELD, "a mediation session without agreement yet")
         joint = target == CaseStatus.JOINT_MEETING
         desk = ctx.rules.joint_meeting_desk if joint else booked.desk_code
+        case.second_session_by = self._second_session_limit(session, ctx)
         new = self._book(session, ctx, case, desk=desk, starts_at=None)
-        late = self._later_than_rule(ctx, new)
+        late = self._later_than_rule(ctx, case)
         if target == CaseStatus.JOINT_MEETING:
             return Step(
                 TimelineEvent.JOINT_MEETING_CALLED,
@@ -371,15 +378,20 @@ class TransitionCase:
         )
 
     @staticmethod
-    def _later_than_rule(ctx: Context, booked: DeskSession) -> str:
-        """A warning when the next session falls beyond the working days the rule allows."""
-        if ctx.calendar is None:
-            return ""
+    def _second_session_limit(session: Session, ctx: Context) -> datetime:
+        """The end of the Nth working day after today: the next session is held by then."""
+        calendar = ctx.calendar or desks.working_calendar(session)
         today = ctx.now.astimezone(STATION_TZ).date()
-        limit = ctx.calendar.add_working_days(today, ctx.rules.second_session_working_days)
-        if booked.starts_at.astimezone(STATION_TZ).date() <= limit:
+        last = calendar.add_working_days(today, ctx.rules.second_session_working_days)
+        return datetime.combine(last + timedelta(days=1), time(), STATION_TZ).astimezone(UTC)
+
+    @staticmethod
+    def _later_than_rule(ctx: Context, case: Case) -> str:
+        """A warning when the next session falls beyond the working days the rule allows."""
+        if case.due_kind != DueKind.SECOND_SESSION:
             return ""
-        return f" (later than {ctx.rules.second_session_working_days} working days: no free slot)"
+        days = ctx.rules.second_session_working_days
+        return f" (later than {days} working days: no free slot; the sweep acts when they end)"
 
     def _resolved(self, session: Session, ctx: Context, case: Case) -> Step:
         self._due(case, DueKind.FOLLOW_UP, ctx.now + ctx.rules.follow_up_after)
@@ -431,7 +443,11 @@ class TransitionCase:
                 allowed=allowed_actions(session, caller=self.caller, case=case),
                 problems=problems,
             ) from refused
-        self._due(case, DueKind.SESSION, booked.ends_at)
+        limit = case.second_session_by
+        if limit is not None and booked.starts_at >= limit > ctx.now:
+            self._due(case, DueKind.SECOND_SESSION, limit)  # too late for the rule: watch it
+        else:
+            self._due(case, DueKind.SESSION, booked.ends_at)
         desk_name = desks.get_desk(session, desk).name
         for phone in [*flows.parties_phones(case)]:
             flows.send_sms(
@@ -471,6 +487,7 @@ class TransitionCase:
         if booked is not None:
             desks.release_session(session, desk_session=booked, now=ctx.now)
         self._due(case, None, None)
+        case.second_session_by = None
         self._tell_declined(session, ctx, case)
         return Step(
             TimelineEvent.CASE_DECLINED,

@@ -1,4 +1,4 @@
-"""Reminders to the parties one day and two hours before a session (BRIEF: desks).
+"""Reminders: the parties a day and two hours before a session; owners before a 回访.
 
 Each reminder is recorded (`session_reminders`) in the transaction that asks notify for
 it, so it goes once however often the job runs; a session booked later than a reminder's
@@ -7,15 +7,19 @@ time gets only the reminders still ahead of it.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.common.clock import to_station_time
+from services.common.contracts import SEND_SMS
+from services.mediation import service
 from services.mediation.cases import flows
+from services.mediation.cases.workflow import CaseStatus, DueKind
 from services.mediation.desks.models import Desk, DeskSession
-from services.mediation.models import Case, SessionReminder
+from services.mediation.models import Case, SessionReminder, Staff
 from services.mediation.runtime import MediationRuntime
 
 
@@ -74,3 +78,70 @@ def _remind(
             params={"starts": to_station_time(desk_session.starts_at), "desk": desk.name},
         )
     return 1
+
+
+def remind_follow_ups(runtime: MediationRuntime) -> int:
+    """Remind owners of follow-ups (回访) due soon, one SMS per owner; how many were sent.
+
+    A case resolved with its follow-up due within `follow_up_reminder_before` is told to its
+    owner once per due date (`follow_up_reminded_for`, set in the transaction that asks
+    notify): a rebound resolved again has a new due date and a new reminder. The owner's
+    cases due in the window go in one SMS (villages by name), not one each; the grade on
+    each case says visit (A/B) or call (C/D).
+    """
+    before = runtime.rules.follow_up_reminder_before
+    if before is None:
+        return 0
+    now = runtime.clock.now()
+    with runtime.messaging.transaction() as session:
+        due = session.scalars(
+            select(Case)
+            .where(
+                Case.status == CaseStatus.RESOLVED.value,
+                Case.due_kind == DueKind.FOLLOW_UP.value,
+                Case.due_at > now,
+                Case.due_at <= now + before,
+                or_(
+                    Case.follow_up_reminded_for.is_(None),
+                    Case.follow_up_reminded_for != Case.due_at,
+                ),
+                Case.test.is_(False),
+            )
+            .order_by(Case.owner_id, Case.due_at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        by_owner: dict[str, list[Case]] = {}
+        for case in due:
+            by_owner.setdefault(case.owner_id, []).append(case)
+        for owner, cases in by_owner.items():
+            _remind_owner(session, runtime, owner, cases, now)
+        return len(by_owner)
+
+
+def _remind_owner(
+    session: Session, runtime: MediationRuntime, owner: str, cases: list[Case], now: datetime
+) -> None:
+    villages = Counter(case.village for case in cases)
+    names = "、".join(
+        f"{service.village_name(session, code)}{n}件" for code, n in villages.most_common()
+    )
+    staff = session.get_one(Staff, owner)
+    runtime.messaging.publish(
+        session,
+        SEND_SMS,
+        {
+            "idempotency_key": f"follow-up-reminder:{owner}:{now.isoformat()}",
+            "recipient": staff.phone,
+            "template": "follow_up_reminder",
+            "params": {
+                "count": len(cases),
+                "villages": names,
+                "due": to_station_time(min(case.due_at for case in cases if case.due_at)),
+            },
+            "priority": "normal",
+            "report_id": None,
+            "test": False,
+        },
+    )
+    for case in cases:
+        case.follow_up_reminded_for = case.due_at

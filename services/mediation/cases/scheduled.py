@@ -2,6 +2,8 @@
 
 - acceptance overdue → the duty leader owns the case until someone accepts (both told);
 - local mediation past its window → booked at the mediation room (escalate);
+- a failed session not followed within N working days → the session is pulled forward to
+  an earlier free slot if one has opened, and owner and leader are told;
 - a session past its end with no outcome, a follow-up past due → owner and leader told.
 
 Each case is handled in its own transaction under its row lock (SKIP LOCKED, so two
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -21,7 +23,13 @@ from sqlalchemy.orm import Session
 from services.common.contracts import TimelineEvent
 from services.mediation import service
 from services.mediation.cases import flows
-from services.mediation.cases.commands import SYSTEM, Context, TransitionCase, TransitionRefused
+from services.mediation.cases.commands import (
+    SYSTEM,
+    Context,
+    TransitionCase,
+    TransitionRefused,
+    active_session,
+)
 from services.mediation.cases.workflow import Action, DueKind
 from services.mediation.desks import service as desks
 from services.mediation.models import Case, CaseHistory
@@ -30,7 +38,11 @@ from services.mediation.runtime import MediationRuntime
 log = logging.getLogger(__name__)
 
 BATCH = 200
-_OVERDUE_WORDS = {DueKind.SESSION: "调解结果登记", DueKind.FOLLOW_UP: "回访"}
+_OVERDUE_WORDS = {
+    DueKind.SESSION: "调解结果登记",
+    DueKind.SECOND_SESSION: "再次调解",
+    DueKind.FOLLOW_UP: "回访",
+}
 
 
 def _breached(now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -82,6 +94,8 @@ def _handle(runtime: MediationRuntime, case_id: uuid.UUID, now: datetime) -> boo
             _act(session, ctx, case, Action.TAKE_OVER, {})
         elif kind == DueKind.LOCAL_MEDIATION:
             _act(session, ctx, case, Action.ESCALATE, {"desk": runtime.rules.overdue_desk})
+        elif kind == DueKind.SECOND_SESSION:
+            _second_session_overdue(session, ctx, case)
         else:
             _tell_overdue(session, ctx, case, kind)
         case.breach_handled = breached
@@ -97,6 +111,39 @@ def _act(
     except TransitionRefused as refused:  # e.g. the desk is full for a year: tell people
         log.warning("case %s: the sweep could not %s: %s", case.id, action, refused.message)
         _tell_overdue(session, ctx, case, DueKind(case.due_kind or DueKind.LOCAL_MEDIATION))
+
+
+def _second_session_overdue(session: Session, ctx: Context, case: Case) -> None:
+    """No session within the working days after a failed one: pull it forward, tell people.
+
+    A slot freed since the booking (a reschedule, a decline) may now be earlier than the
+    one the case holds; the case moves there. Either way the owner and the duty leader are
+    told, and the case then waits for the outcome of the session it holds.
+    """
+    booked = active_session(session, case)
+    if booked is not None:
+        earlier = desks.free_slots(
+            session,
+            desk_code=booked.desk_code,
+            # the parties need notice: at least the last reminder's lead
+            start=ctx.now + min(ctx.rules.reminders, default=timedelta(hours=2)),
+            end=booked.starts_at,
+            calendar=ctx.calendar,
+        )
+        if earlier:
+            fields = {"starts_at": earlier[0].starts_at, "note": "pulled forward by the sweep"}
+            reschedule = TransitionCase(
+                case_id=case.id, caller=None, action=Action.RESCHEDULE, fields=fields
+            )
+            try:
+                reschedule.run(session, ctx)
+            except TransitionRefused as refused:  # taken meanwhile: the case keeps its slot
+                log.warning("case %s: could not pull the session forward: %s", case.id, refused)
+    _tell_overdue(session, ctx, case, DueKind.SECOND_SESSION)
+    booked = active_session(session, case)
+    case.second_session_by = None
+    if booked is not None:
+        case.due_kind, case.due_at = DueKind.SESSION.value, booked.ends_at
 
 
 def _tell_overdue(session: Session, ctx: Context, case: Case, kind: DueKind) -> None:

@@ -33,6 +33,10 @@ OPEN_STATUSES = (
 )
 
 
+# Risk grades A and B are followed up by a home visit (上门回访), C and D by a phone call.
+HOME_VISIT_GRADES = frozenset({"A", "B"})
+
+
 class Action(StrEnum):
     ACCEPT = "accept"
     REASSIGN = "reassign"
@@ -49,7 +53,8 @@ class Action(StrEnum):
 class DueKind(StrEnum):
     ACCEPTANCE = "acceptance"
     LOCAL_MEDIATION = "local_mediation"
-    SESSION = "session"
+    SESSION = "session"  # the booked session's end: its outcome is recorded by then
+    SECOND_SESSION = "second_session"  # a failed session is followed within N working days
     FOLLOW_UP = "follow_up"
 
 
@@ -108,7 +113,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(_SESSION, [S.SESSION_SCHEDULED], S.JOINT_MEETING, *_ON_CASE, when="failed twice"),
     _row(_SESSION, [S.JOINT_MEETING], S.CLOSED, *_ON_CASE, when="failed: other routes"),
     _row(Action.ESCALATE, [S.LOCAL_MEDIATION], S.SESSION_SCHEDULED, A.OWNER, A.LEADER, A.SYSTEM),
-    _row(Action.RESCHEDULE, _AT_DESK, None, *_ON_CASE),
+    _row(Action.RESCHEDULE, _AT_DESK, None, *_ON_CASE, A.SYSTEM),
     _row(Action.DECLINE, OPEN_STATUSES, S.DECLINED, *_ON_CASE),
     _row(Action.FOLLOW_UP, [S.RESOLVED], None, A.OWNER, A.LEADER, when="stable"),
     _row(Action.FOLLOW_UP, [S.RESOLVED], S.LOCAL_MEDIATION, A.OWNER, A.LEADER, when="rebounded"),
