@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,11 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from services.common.clock import FrozenClock
+from services.common.clock import STATION_TZ, FrozenClock
 from services.console import create_app
 from services.console.passwords import set_password
 from services.console.setup import migrate
+from services.mediation.desks import service as desks
 from services.mediation.runtime import MediationRuntime
 from tests.console.conftest import PASSWORD, console_settings
 from tests.mediation.cases_helpers import load, open_case
@@ -137,6 +139,51 @@ def test_an_officer_drives_a_case_in_the_browser(
     expect(page.locator(".history")).to_contain_text("上门回访稳定")
     assert load(mediation, case_id).history[-1].action == "follow_up"
     _shot(page, "case-followed-up")
+
+
+def test_an_officer_escalates_to_the_lawyer_desk_and_records_its_outcome(
+    console_url: str, page: Page, mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    case_id = open_case(mediation)
+    code = load(mediation, case_id).tracking_code
+    _sign_in(page, console_url, PASSWORD)
+    page.get_by_role("link", name=code, exact=False).first.click()
+    _act(page, "accept", {"风险等级": "C"}, "受理")
+    _act(page, "record_session", {"结果": "failed", "备注": "当面调解未果"}, "记录调解")
+    expect(page.locator("#case-status")).to_have_text("属地调解")
+
+    # 驻所律师办 sits on Tuesday and Thursday mornings: from Saturday, Tuesday 09:00.
+    _act(page, "escalate", {"调解室": "lawyer_desk", "备注": "请律师调解"}, "转调解室")
+    expect(page.locator("#case-status")).to_have_text("已约调解")
+    expect(page.locator(".sessions")).to_contain_text("2026-12-01 09:00")
+    _shot(page, "case-at-the-lawyer-desk")
+
+    with mediation.db.sessions() as session:
+        (booked,) = desks.sessions_of_case(session, case_id)
+    assert (booked.desk_code, booked.starts_at) == (
+        "lawyer_desk",
+        datetime(2026, 12, 1, 9, tzinfo=STATION_TZ),
+    )
+    clock.advance(booked.ends_at - clock.now())  # the session has been held, days later:
+    page.reload()  # the sign-in has expired meanwhile, and leads back to the case
+    page.get_by_label("工号").fill("officer-guo")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#case-status")).to_have_text("已约调解")
+    _act(page, "record_session", {"结果": "resolved", "备注": "律师调解达成协议"}, "记录调解")
+    expect(page.locator("#case-status")).to_have_text("已化解")
+    _act(page, "follow_up", {"方式": "phone", "结果": "stable", "备注": "电话回访稳定"}, "记录回访")
+    expect(page.locator(".history")).to_contain_text("电话回访稳定")
+    actions = [h.action for h in load(mediation, case_id).history]
+    assert actions == [
+        "open",
+        "accept",
+        "record_session",
+        "escalate",
+        "record_session",
+        "follow_up",
+    ]
+    _shot(page, "case-resolved-at-the-lawyer-desk")
 
 
 def test_a_post_without_the_csrf_token_is_refused_in_the_browser(
