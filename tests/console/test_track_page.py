@@ -20,10 +20,11 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, expect, sync_playwright
 from werkzeug.test import TestResponse
 
+from services.cli.run import DEFAULT_PORTS
 from services.common.clock import FrozenClock
 from services.console import create_app
 from services.console.intake_api import DEFAULT_WAIT, retry_after
-from services.console.settings import ConsoleSettings
+from services.console.settings import ConsoleSettings, load_console_settings
 from tests.console.fake_intake import FakeIntake, closed_port_url, serve
 from tests.console.pages import csrf_of, text
 from tests.console.test_in_a_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
@@ -96,6 +97,18 @@ def phone_input(page: TestResponse) -> str:
     found = re.search(r'<input id="phone_last4"[^>]*>', text(page), re.S)
     assert found, "the page has no field for the phone's last four digits"
     return found.group()
+
+
+def test_intake_is_looked_for_where_fengqiao_run_starts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("INTAKE_URL", raising=False)
+    monkeypatch.delenv("INTAKE_PORT", raising=False)
+    assert load_console_settings().intake_url == f"http://127.0.0.1:{DEFAULT_PORTS['intake']}"
+    monkeypatch.setenv("INTAKE_PORT", "6101")
+    assert load_console_settings().intake_url == "http://127.0.0.1:6101"
+    monkeypatch.setenv("INTAKE_URL", "http://intake-api:5001")
+    assert load_console_settings().intake_url == "http://intake-api:5001"
 
 
 def test_the_link_in_the_sms_prefills_the_code(resident: FlaskClient) -> None:
