@@ -11,6 +11,7 @@ says, in the resident's words, what intake answered.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
@@ -75,7 +76,7 @@ def track() -> ResponseReturnValue:
 @blp.post("/track")
 def track_lookup() -> ResponseReturnValue:
     rt = runtime_of()
-    code = request.form.get("tracking_code", "").strip()
+    code = as_typed(request.form.get("tracking_code", ""))
     last4 = request.form.get("phone_last4", "").strip()
     try:
         standing: Standing = IntakeLookup(rt.intake, clock=rt.clock).lookup(
@@ -105,7 +106,13 @@ def _form_expired(error: CSRFError) -> ResponseReturnValue:
     # A resident's form kept open too long (or posted from elsewhere): a fresh form, not the
     # staff's error page.
     error_text = _("The form had expired. Please enter the digits again and look up.")
-    return _page(400, code=request.form.get("tracking_code", "").strip(), error=error_text)
+    return _page(400, code=as_typed(request.form.get("tracking_code", "")), error=error_text)
+
+
+def as_typed(code: str) -> str:
+    """The code as intake writes it: read out on the phone, it is often typed in lower case
+    or in groups (Crockford's base 32 ignores both)."""
+    return re.sub(r"[\s-]+", "", code).upper()
 
 
 def _field_problems(refused: BadInput) -> dict[str, object]:

@@ -152,6 +152,14 @@ def test_a_found_report_shows_its_status_timeline_and_next_step(
     assert asked.forwarded_for == "10.1.2.3"
 
 
+def test_a_code_typed_in_lower_case_or_in_groups_is_found(
+    resident: FlaskClient, intake: FakeIntake
+) -> None:
+    page = look_up(resident, " wc7k 3m9q-2a ", LAST4)
+    assert page.status_code == 200
+    assert intake.asked[-1].body["tracking_code"] == CODE
+
+
 def test_a_report_with_no_next_step_and_english(resident: FlaskClient, intake: FakeIntake) -> None:
     intake.add({**ANSWER, "next_step": None, "timeline": []}, phone=PHONE)
     page = resident.get("/track")
