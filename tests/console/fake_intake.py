@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class FakeIntake:
     retry_after: str = "600"
     # An answer given to every lookup instead of the contract's (a broken intake).
     override: tuple[int, str] | None = None
+    # How long each answer takes (a hanging intake).
+    delay_seconds: float = 0.0
 
     def add(self, answer: dict[str, Any], *, phone: str) -> None:
         self.reports[answer["tracking_code"]] = (phone, answer)
@@ -54,6 +57,7 @@ class FakeIntake:
         body = request.get_json(silent=True)
         address = request.headers.get("X-Forwarded-For")
         self.asked.append(Asked(body=body, forwarded_for=address))
+        time.sleep(self.delay_seconds)
         if self.override is not None:
             status, text = self.override
             return text, status, {"Content-Type": "application/json"}

@@ -270,6 +270,16 @@ def test_an_unreachable_intake_is_a_clear_page(tmp_path: Path, clock: FrozenCloc
     assert "这不影响您报告的办理" in text(page)
 
 
+def test_an_intake_that_hangs_is_a_clear_page_in_time(
+    tmp_path: Path, clock: FrozenClock, intake: FakeIntake, intake_url: str
+) -> None:
+    intake.delay_seconds = 2.0
+    app = track_app(tmp_path, clock, intake_url=intake_url, api_timeout_seconds=0.2)
+    page = look_up(app.test_client(), CODE, LAST4)
+    assert page.status_code == 503
+    assert "暂时无法查询" in text(page)
+
+
 def test_a_post_without_the_csrf_token_gets_a_fresh_form(
     resident: FlaskClient, intake: FakeIntake
 ) -> None:
