@@ -38,13 +38,18 @@ class ConsoleRuntime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.directory = StationDirectory(load_station(settings.station_file))
+        self.station = load_station(settings.station_file)
+        self.directory = StationDirectory(self.station)
         self.staff_secret = staff_secret(settings.var_dir)
         self.throttle = ThrottleRules()
         self.http = httpx.Client(
             base_url=settings.mediation_url,
             timeout=settings.api_timeout_seconds,
             transport=transport,
+        )
+        # Residents' lookups (the public /track page) go to intake.
+        self.intake = httpx.Client(
+            base_url=settings.intake_url, timeout=settings.api_timeout_seconds
         )
 
 
@@ -89,9 +94,10 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import views
+    from services.console import track, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(track.blp)
 
     @app.after_request
     def _no_store(response):  # type: ignore[no-untyped-def]

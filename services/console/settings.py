@@ -27,6 +27,8 @@ class ConsoleSettings:
     # Proxies in front that set X-Forwarded-For: behind one, the address a failed sign-in is
     # counted against is the client's, not the proxy's (which would lock out everyone).
     trusted_proxies: int = 0
+    # Intake answers residents' lookups by tracking code (the public /track page).
+    intake_url: str = "http://127.0.0.1:5001"
 
 
 def load_console_settings(env: Env | None = None) -> ConsoleSettings:
@@ -45,6 +47,8 @@ def load_console_settings(env: Env | None = None) -> ConsoleSettings:
         api_timeout_seconds=env.float("CONSOLE_API_TIMEOUT_SECONDS", 10.0),
         default_locale=env.str("CONSOLE_DEFAULT_LOCALE", "zh"),
         trusted_proxies=env.int("CONSOLE_TRUSTED_PROXIES", 0),
+        # By default the intake API that `fengqiao run` starts on this machine.
+        intake_url=env.str("INTAKE_URL", f"http://127.0.0.1:{env.int('INTAKE_PORT', 5001)}"),
     )
 
 
