@@ -34,6 +34,7 @@ class ConsoleRuntime:
         *,
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
+        rewards_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -45,6 +46,11 @@ class ConsoleRuntime:
             base_url=settings.mediation_url,
             timeout=settings.api_timeout_seconds,
             transport=transport,
+        )
+        self.rewards_http = httpx.Client(
+            base_url=settings.rewards_url,
+            timeout=settings.api_timeout_seconds,
+            transport=rewards_transport,
         )
 
 
@@ -68,6 +74,7 @@ def create_app(
     clock: Clock | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
+    rewards_transport: httpx.BaseTransport | None = None,
 ) -> Flask:
     settings = settings or load_console_settings()
     app = Flask(__name__, template_folder="templates", static_folder="static")
@@ -85,13 +92,16 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
-    app.extensions["console"] = ConsoleRuntime(settings, clock=clock, transport=transport)
+    app.extensions["console"] = ConsoleRuntime(
+        settings, clock=clock, transport=transport, rewards_transport=rewards_transport
+    )
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import views
+    from services.console import rewards_views, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(rewards_views.blp)
 
     @app.after_request
     def _no_store(response):  # type: ignore[no-untyped-def]
