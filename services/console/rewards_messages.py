@@ -44,7 +44,7 @@ ACTIONS = {
     "honour": _l("Honour"),
     "appeal": _l("Ask for a review (appeal)"),
     "decide_appeal": _l("Decide the appeal"),
-    "open": _l("Opened"),
+    "nominate": _l("Nominated"),
 }
 
 FIELDS = {
@@ -77,6 +77,9 @@ CHOICES = {
     "outstanding": _l("Outstanding"),
     "nominee": _l("The nominee"),
     "nominator": _l("The nominator"),
+    "actor": _l("the actor"),
+    "witness": _l("a witness"),
+    "agency": _l("an agency"),
     "upheld": _l("Upheld (stays rejected)"),
     "overturned": _l("Overturned (decided afresh)"),
 }

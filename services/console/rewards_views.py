@@ -62,7 +62,11 @@ ROLE_PAGES = {
     "finance": "rewards.payouts",
 }
 # The claims a role works on first: the rest are a filter away.
-CLAIMS_WAITING = {"verifier": "awaiting_verification", "leader": "awaiting_leader"}
+CLAIMS_WAITING = {
+    "verifier": "awaiting_verification",
+    "leader": "awaiting_leader",
+    "finance": "approved",  # envelopes to pay
+}
 CLAIM_STATUSES = (
     "awaiting_verification", "awaiting_leader", "approved", "paid", "rejected", "duplicate"
 )  # fmt: skip

@@ -24,6 +24,7 @@ from services.console.passwords import set_password
 from services.console.settings import ConsoleSettings
 from services.console.setup import migrate
 from services.rewards.runtime import RewardsRuntime
+from tests.console.test_in_a_browser import chromium, page  # noqa: F401 (the browser's fixtures)
 from tests.rewards.claims_helpers import client_for
 
 PASSWORD = "rewards-password-1"
