@@ -36,7 +36,7 @@ from services.common.staff_auth import ROLES, Role, issue
 from services.console import runtime_of
 from services.console.actions import Field
 from services.console.http_api import ApiError, Unreachable
-from services.console.rewards_api import RewardsApi
+from services.console.rewards_api import PAGE_SIZE, RewardsApi
 from services.console.rewards_forms import body_of, claim_fields, nomination_fields
 from services.console.rewards_messages import (
     action_label,
@@ -101,6 +101,7 @@ def _helpers() -> dict[str, Any]:
         "reward_kind": kind_label,
         "role_label": role_label,
         "cny": cny,
+        "page_size": PAGE_SIZE,
         "other_roles": _other_roles(),
         "nav_links": [(e, label) for e, label, roles in _NAV if session.get("role") in roles],
     }

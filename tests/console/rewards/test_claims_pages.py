@@ -4,6 +4,7 @@ refusal of the API said plainly."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -153,3 +154,49 @@ def test_a_step_without_the_csrf_token_is_refused(
     )
     assert answer.status_code == 400
     assert load(rewards, claim_id).status == "awaiting_verification"
+
+
+def test_the_leader_decides_a_claim_over_the_cap(
+    browser: FlaskClient, rewards: RewardsRuntime
+) -> None:
+    rewards.rules = replace(rewards.rules, fen_per_reporter_month=1000)  # 10 CNY a month
+    claim_id = open_claim(rewards)
+    verify(rewards, claim_id, "high")  # 20 CNY: over the reporter's month
+    signed_in_as(browser, "leader-cheng")
+    listed = text(browser.get("/rewards/claims"))
+    assert load(rewards, claim_id).tracking_code in listed and "待领导审批" in listed
+    page = text(browser.get(f"/rewards/claims/{claim_id}"))
+    assert "超出限额" in page and 'id="form-decide"' in page
+    page = _step(browser, claim_id, "decide", decision="approve", reason="隐患重大")
+    assert "已批准" in page
+    assert load(rewards, claim_id).status == "approved"
+
+
+def test_a_form_sent_twice_takes_its_step_once(
+    browser: FlaskClient, rewards: RewardsRuntime
+) -> None:
+    claim_id = open_claim(rewards)
+    verify(rewards, claim_id)
+    signed_in_as(browser, "finance-zhou")
+    form = {
+        "csrf_token": csrf_of(browser.get(f"/rewards/claims/{claim_id}")),
+        "idempotency_key": "k1",
+    }
+    answers = [
+        browser.post(f"/rewards/claims/{claim_id}/actions/pay", data=form, follow_redirects=True)
+        for _ in range(2)
+    ]
+    assert all("完成" in text(a) and "现在为" not in text(a) for a in answers)
+    assert [h.action for h in load(rewards, claim_id).history] == ["verify", "pay"]
+
+
+def test_the_pages_speak_english_when_asked(browser: FlaskClient, rewards: RewardsRuntime) -> None:
+    claim_id = open_claim(rewards)
+    signed_in_as(browser, "grid-wang")
+    page = browser.get("/rewards/claims")
+    browser.post(
+        "/language", data={"csrf_token": csrf_of(page), "lang": "en", "next": "/rewards/claims"}
+    )
+    listed = text(browser.get("/rewards/claims"))
+    assert "Hazard claims: Awaiting verification" in listed
+    assert "Is the hazard real?" in text(browser.get(f"/rewards/claims/{claim_id}"))
