@@ -10,7 +10,13 @@ from flask.testing import FlaskClient
 from services.rewards.runtime import RewardsRuntime
 from tests.console.pages import csrf_of, text
 from tests.console.rewards.pages import signed_in_as, submit
-from tests.rewards.nominations_helpers import APPROVER, act, load, open_nomination
+from tests.rewards.nominations_helpers import (
+    APPROVER,
+    act,
+    approved_brave_act,
+    load,
+    open_nomination,
+)
 
 
 def _page(nomination_id: uuid.UUID) -> str:
@@ -155,3 +161,14 @@ def test_a_nomination_that_is_not_there_is_a_404_with_words(browser: FlaskClient
     answer = browser.get(_page(uuid.uuid4()))
     assert answer.status_code == 404
     assert "没有这项推荐" in text(answer)
+
+
+def test_finance_pays_an_approved_award_from_its_queue(
+    browser: FlaskClient, rewards: RewardsRuntime
+) -> None:
+    nomination_id = approved_brave_act(rewards, tier="commendation")
+    signed_in_as(browser, "finance-zhou")
+    assert load(rewards, nomination_id).tracking_code in text(browser.get("/rewards/nominations"))
+    page = submit(browser, _page(nomination_id), "pay")
+    assert "已发放" in page and "200.00 元" in page
+    assert load(rewards, nomination_id).status == "paid"
