@@ -34,6 +34,7 @@ class ConsoleRuntime:
         *,
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
+        rewards_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -46,6 +47,11 @@ class ConsoleRuntime:
             base_url=settings.mediation_url,
             timeout=settings.api_timeout_seconds,
             transport=transport,
+        )
+        self.rewards_http = httpx.Client(
+            base_url=settings.rewards_url,
+            timeout=settings.api_timeout_seconds,
+            transport=rewards_transport,
         )
         # Residents' lookups (the public /track page) go to intake.
         self.intake = httpx.Client(
@@ -73,6 +79,7 @@ def create_app(
     clock: Clock | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
+    rewards_transport: httpx.BaseTransport | None = None,
 ) -> Flask:
     settings = settings or load_console_settings()
     app = Flask(__name__, template_folder="templates", static_folder="static")
@@ -90,13 +97,16 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
-    app.extensions["console"] = ConsoleRuntime(settings, clock=clock, transport=transport)
+    app.extensions["console"] = ConsoleRuntime(
+        settings, clock=clock, transport=transport, rewards_transport=rewards_transport
+    )
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import track, views
+    from services.console import rewards_views, track, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(rewards_views.blp)
     app.register_blueprint(track.blp)
 
     @app.after_request

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -98,20 +100,28 @@ def api_error_message(error: ApiError) -> str:
                 allowed=allowed,
             )
         )
-    if error.status == 422:
-        parts = [
-            f"{field_label(name)}: {' '.join(messages)}"
-            for name, messages in error.field_errors.items()
-        ]
-        return str(_("Please correct the form: %(problems)s", problems="; ".join(parts) or "?"))
-    if error.status == 403:
-        return str(_("Your role may not do this: %(reason)s", reason=body.get("message", "")))
+    common = refusal_of(error, label=field_label)
+    if common is not None:
+        return common
     if error.status == 404:
         return str(_("There is no such case, or it is not one of yours."))
-    if error.status == 429:
-        return str(_("Too many requests for now. Please wait a moment and try again."))
     detail = body.get("message") or ""
     message = _(
         "The mediation service refused (%(status)d). %(detail)s", status=error.status, detail=detail
     )
     return str(message)
+
+
+def refusal_of(error: ApiError, *, label: Callable[[str], str]) -> str | None:
+    """The sentence for a refusal that reads the same from every API (422, 403, 429), with the
+    fields of a 422 named by `label`; None for the others."""
+    if error.status == 422:
+        parts = [
+            f"{label(name)}: {' '.join(messages)}" for name, messages in error.field_errors.items()
+        ]
+        return str(_("Please correct the form: %(problems)s", problems="; ".join(parts) or "?"))
+    if error.status == 403:
+        return str(_("Your role may not do this: %(reason)s", reason=error.body.get("message", "")))
+    if error.status == 429:
+        return str(_("Too many requests for now. Please wait a moment and try again."))
+    return None

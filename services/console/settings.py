@@ -17,6 +17,7 @@ class ConsoleSettings:
     database_url: str
     mediation_url: str
     var_dir: Path
+    rewards_url: str = "http://127.0.0.1:5003"
     station_file: Path = DEFAULT_STATION_FILE
     # Set behind TLS, so the browser sends the session cookie over HTTPS only.
     cookie_secure: bool = False
@@ -40,6 +41,8 @@ def load_console_settings(env: Env | None = None) -> ConsoleSettings:
         mediation_url=env.str(
             "MEDIATION_URL", f"http://127.0.0.1:{env.int('MEDIATION_PORT', 5002)}"
         ),
+        # Rewards' API likewise (claims, nominations, the payouts export).
+        rewards_url=env.str("REWARDS_URL", f"http://127.0.0.1:{env.int('REWARDS_PORT', 5003)}"),
         var_dir=var_dir,
         station_file=Path(env.str("STATION_FILE", str(DEFAULT_STATION_FILE))),
         cookie_secure=env.bool("CONSOLE_COOKIE_SECURE", False),
