@@ -46,6 +46,13 @@ class ConsoleRuntime:
             timeout=settings.api_timeout_seconds,
             transport=transport,
         )
+        # The figures' and the SMS pages' other services (`figures.py`, `ops.py`).
+        self.rewards_http = httpx.Client(
+            base_url=settings.rewards_url, timeout=settings.api_timeout_seconds, transport=transport
+        )
+        self.notify_http = httpx.Client(
+            base_url=settings.notify_url, timeout=settings.api_timeout_seconds, transport=transport
+        )
 
 
 def _locale() -> str:
@@ -89,9 +96,11 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import views
+    from services.console import figures, ops, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(figures.blp)
+    app.register_blueprint(ops.blp)
 
     @app.after_request
     def _no_store(response):  # type: ignore[no-untyped-def]

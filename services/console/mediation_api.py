@@ -38,14 +38,17 @@ class Unreachable(Exception):
     """The API did not answer in time, or not at all."""
 
 
-class MediationApi:
+class StaffApi:
+    """One service's staff API over `client`, as the signed-in person (any service's)."""
+
     def __init__(self, client: httpx.Client, *, token: str) -> None:
         self._client = client
         self._headers = {"Authorization": f"Bearer {token}"}
 
-    def _call(
+    def _send(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
-    ) -> Any:
+    ) -> httpx.Response:
+        """The successful answer, or `Unreachable` / `ApiError`."""
         try:
             response = self._client.request(
                 method, path, headers=self._headers | (headers or {}), **kwargs
@@ -53,13 +56,20 @@ class MediationApi:
         except httpx.HTTPError as error:
             raise Unreachable(str(error)) from error
         if response.is_success:
-            return response.json()
+            return response
         try:
             body = response.json()
         except ValueError:
             body = {}
         raise ApiError(response.status_code, body if isinstance(body, dict) else {})
 
+    def _call(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self._send(method, path, headers=headers, **kwargs).json()
+
+
+class MediationApi(StaffApi):
     def cases(self, *, page_size: int = 100) -> list[dict[str, Any]]:
         """The cases the caller may see, soonest due first (as the API sorts them)."""
         result: list[dict[str, Any]] = self._call(
