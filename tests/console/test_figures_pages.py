@@ -3,56 +3,39 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services.common.clock import FrozenClock
 from services.mediation.demo_year import load_year as load_cases
 from services.mediation.runtime import MediationRuntime
-from services.notify.runtime import NotifyRuntime
 from services.rewards.demo_year import YearLoaded
 from services.rewards.demo_year import load_year as load_rewards
 from services.rewards.runtime import RewardsRuntime
 from tests.console.conftest import PASSWORD
 from tests.console.pages import sign_in, text
-from tests.console.station import close, station_console
 from tests.console.svg import drawn
 
 YEAR = 2025  # a year already lived at the test clock's 2026-11-28
 FIGURE = re.compile(r'<figure class="chart-figure" id="([^"]+)">(.*?)</figure>', re.S)
 
 
-@pytest.fixture
-def console_app(
-    tmp_path: Path,
-    clock: FrozenClock,
-    mediation: MediationRuntime,
-    rewards: RewardsRuntime,
-    notify: NotifyRuntime,
-) -> Iterator[Flask]:
-    app = station_console(tmp_path, clock, mediation, rewards, notify)
-    yield app
-    close(app)
-
-
-def _as(console_app: Flask, staff_id: str) -> FlaskClient:
-    browser = console_app.test_client()
+def _as(station_app: Flask, staff_id: str) -> FlaskClient:
+    browser = station_app.test_client()
     assert sign_in(browser, staff_id, PASSWORD).status_code == 302
     return browser
 
 
 def _leader_after_a_seed_year(
-    console_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime, path: str
+    station_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime, path: str
 ) -> tuple[YearLoaded, str]:
     """A year like the seed's loaded in both services, and the page `path` the leader gets."""
     assert load_cases(mediation, year=YEAR) == 63
     with rewards.db.transaction() as session:
         loaded = load_rewards(session, year=YEAR, rules=rewards.rules, payouts=rewards.payouts)
-    answer = _as(console_app, "leader-cheng").get(path)
+    answer = _as(station_app, "leader-cheng").get(path)
     assert answer.status_code == 200
     return loaded, text(answer)
 
@@ -72,10 +55,10 @@ def _charts(page: str) -> dict[str, tuple[list[tuple[str, str, str]], list[tuple
 
 
 def test_the_charts_draw_the_numbers_their_tables_give(
-    console_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime
+    station_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime
 ) -> None:
     loaded, page = _leader_after_a_seed_year(
-        console_app, mediation, rewards, f"/figures?from={YEAR}-01-01&to={YEAR}-12-31"
+        station_app, mediation, rewards, f"/figures?from={YEAR}-01-01&to={YEAR}-12-31"
     )
 
     charts = _charts(page)
@@ -107,10 +90,10 @@ def test_the_charts_draw_the_numbers_their_tables_give(
 
 
 def test_the_annual_report_says_the_year_as_the_station_writes_it(
-    console_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime
+    station_app: Flask, mediation: MediationRuntime, rewards: RewardsRuntime
 ) -> None:
     loaded, page = _leader_after_a_seed_year(
-        console_app, mediation, rewards, f"/figures/annual-report?year={YEAR}"
+        station_app, mediation, rewards, f"/figures/annual-report?year={YEAR}"
     )
 
     paragraph = re.sub(r"\s+", "", re.search(r'id="report-text">(.*?)</p>', page, re.S).group(1))  # type: ignore[union-attr]
@@ -127,8 +110,8 @@ def test_the_annual_report_says_the_year_as_the_station_writes_it(
     assert "本年度尚未结束" not in page
 
 
-def test_the_report_of_an_empty_year_and_of_this_year_so_far(console_app: Flask) -> None:
-    leader = _as(console_app, "leader-cheng")
+def test_the_report_of_an_empty_year_and_of_this_year_so_far(station_app: Flask) -> None:
+    leader = _as(station_app, "leader-cheng")
 
     empty = text(leader.get("/figures/annual-report?year=2003"))
     this_year = text(leader.get("/figures/annual-report?year=2026"))
@@ -149,9 +132,9 @@ def test_the_report_of_an_empty_year_and_of_this_year_so_far(console_app: Flask)
     ],
 )
 def test_a_period_that_cannot_be_is_a_400_that_says_why(
-    console_app: Flask, query: str, message: str
+    station_app: Flask, query: str, message: str
 ) -> None:
-    answer = _as(console_app, "leader-cheng").get(f"/figures?{query}")
+    answer = _as(station_app, "leader-cheng").get(f"/figures?{query}")
 
     assert answer.status_code == 400
     assert message in text(answer)
@@ -159,36 +142,26 @@ def test_a_period_that_cannot_be_is_a_400_that_says_why(
 
 
 @pytest.mark.parametrize("year", ["1999", "2027", "twenty"])
-def test_a_year_out_of_range_is_a_400(console_app: Flask, year: str) -> None:
-    answer = _as(console_app, "leader-cheng").get(f"/figures/annual-report?year={year}")
+def test_a_year_out_of_range_is_a_400(station_app: Flask, year: str) -> None:
+    answer = _as(station_app, "leader-cheng").get(f"/figures/annual-report?year={year}")
 
     assert answer.status_code == 400
     assert "请选择2000年至2026年之间的年份" in text(answer)
 
 
-def test_the_figures_are_for_the_leader_and_ops_only(console_app: Flask) -> None:
-    officer, ops = _as(console_app, "officer-guo"), _as(console_app, "ops-zhao")
+def test_the_figures_are_for_the_leader_and_ops_only(station_app: Flask) -> None:
+    officer, ops = _as(station_app, "officer-guo"), _as(station_app, "ops-zhao")
 
     for path in ("/figures", "/figures/annual-report"):
         refused = officer.get(path)
         assert refused.status_code == 403
         assert "此页面不对您的角色开放" in text(refused)
         assert ops.get(path).status_code == 200
-    assert console_app.test_client().get("/figures").status_code == 302  # to the sign-in
+    assert station_app.test_client().get("/figures").status_code == 302  # to the sign-in
 
 
-def test_a_service_down_is_named_on_the_page(
-    tmp_path: Path,
-    clock: FrozenClock,
-    mediation: MediationRuntime,
-    rewards: RewardsRuntime,
-    notify: NotifyRuntime,
-) -> None:
-    app = station_console(tmp_path, clock, mediation, rewards, notify, down=("rewards",))
-    try:
-        answer = _as(app, "leader-cheng").get("/figures")
-    finally:
-        close(app)
+def test_a_service_down_is_named_on_the_page(station_apps: Callable[..., Flask]) -> None:
+    answer = _as(station_apps(down=("rewards",)), "leader-cheng").get("/figures")
 
     assert answer.status_code == 503
     assert "奖励服务没有响应，请稍后再试" in text(answer)
