@@ -168,6 +168,14 @@ def _monthly(key: str, title: str, paid: list[dict[str, Any]], *, counts: bool) 
     )
 
 
+class _Refused(Exception):
+    """A stats call that did not succeed, with the name of the service that refused it."""
+
+    def __init__(self, error: ApiError | Unreachable, service: str) -> None:
+        super().__init__(service)
+        self.error, self.service = error, service
+
+
 def _figures(period: Period) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """Both services' stats for `period` and the desks' names; raises per service."""
     rt, token = runtime_of(), str(session["token"])
@@ -184,12 +192,6 @@ def _figures(period: Period) -> tuple[dict[str, Any], dict[str, Any], dict[str, 
     except (ApiError, Unreachable) as error:
         raise _Refused(error, _("rewards")) from error
     return cases, rewards, desk_names
-
-
-class _Refused(Exception):
-    def __init__(self, error: ApiError | Unreachable, service: str) -> None:
-        super().__init__(service)
-        self.error, self.service = error, service
 
 
 @blp.get("")

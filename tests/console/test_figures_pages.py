@@ -15,7 +15,7 @@ from services.rewards.demo_year import YearLoaded
 from services.rewards.demo_year import load_year as load_rewards
 from services.rewards.runtime import RewardsRuntime
 from tests.console.conftest import PASSWORD
-from tests.console.pages import sign_in, text
+from tests.console.pages import csrf_of, sign_in, text
 from tests.console.svg import drawn
 
 YEAR = 2025  # a year already lived at the test clock's 2026-11-28
@@ -165,3 +165,14 @@ def test_a_service_down_is_named_on_the_page(station_apps: Callable[..., Flask])
 
     assert answer.status_code == 503
     assert "奖励服务没有响应，请稍后再试" in text(answer)
+
+
+def test_the_report_reads_in_english_too(station_app: Flask) -> None:
+    leader = _as(station_app, "leader-cheng")
+    leader.post("/language", data={"lang": "en", "csrf_token": csrf_of(leader.get("/figures"))})
+
+    page = text(leader.get("/figures/annual-report?year=2004"))
+
+    assert "Annual report 2004" in page
+    assert "In 2004 the station accepted 0 disputes, of which 0 were mediated" in page
+    assert "0 grid red envelopes were paid" in page
