@@ -51,7 +51,10 @@ class ConsoleRuntime:
         self.rewards_http = httpx.Client(
             base_url=settings.rewards_url,
             timeout=settings.api_timeout_seconds,
-            transport=rewards_transport,
+            transport=rewards_transport or transport,
+        )
+        self.notify_http = httpx.Client(
+            base_url=settings.notify_url, timeout=settings.api_timeout_seconds, transport=transport
         )
         # Residents' lookups (the public /track page) go to intake.
         self.intake = httpx.Client(
@@ -103,10 +106,12 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import rewards_views, track, views
+    from services.console import figures, ops, rewards_views, track, views
 
     app.register_blueprint(views.blp)
     app.register_blueprint(rewards_views.blp)
+    app.register_blueprint(figures.blp)
+    app.register_blueprint(ops.blp)
     app.register_blueprint(track.blp)
 
     @app.after_request

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.console.http_api import ApiError, StaffApi, Unreachable
 
-__all__ = ["ApiError", "MediationApi", "Unreachable"]
+__all__ = ["ApiError", "MediationApi", "StaffApi", "Unreachable"]
 
 
 class MediationApi(StaffApi):

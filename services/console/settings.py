@@ -19,6 +19,7 @@ class ConsoleSettings:
     var_dir: Path
     rewards_url: str = "http://127.0.0.1:5003"
     station_file: Path = DEFAULT_STATION_FILE
+    notify_url: str = "http://127.0.0.1:5004"
     # Set behind TLS, so the browser sends the session cookie over HTTPS only.
     cookie_secure: bool = False
     # How long a sign-in lasts: the staff token in the cookie expires with it.
@@ -43,6 +44,7 @@ def load_console_settings(env: Env | None = None) -> ConsoleSettings:
         ),
         # Rewards' API likewise (claims, nominations, the payouts export).
         rewards_url=env.str("REWARDS_URL", f"http://127.0.0.1:{env.int('REWARDS_PORT', 5003)}"),
+        notify_url=env.str("NOTIFY_URL", f"http://127.0.0.1:{env.int('NOTIFY_PORT', 5004)}"),
         var_dir=var_dir,
         station_file=Path(env.str("STATION_FILE", str(DEFAULT_STATION_FILE))),
         cookie_secure=env.bool("CONSOLE_COOKIE_SECURE", False),

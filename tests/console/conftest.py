@@ -3,7 +3,7 @@ SQLite database per test and the test's clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,8 @@ from services.console.passwords import set_password
 from services.console.settings import ConsoleSettings
 from services.console.setup import migrate
 from services.mediation.runtime import MediationRuntime
+from services.notify.runtime import NotifyRuntime
+from services.rewards.runtime import RewardsRuntime
 from tests.mediation.client import client_for
 
 PASSWORD = "guo-password-1"
@@ -54,3 +56,34 @@ def console_app(tmp_path: Path, mediation: MediationRuntime, clock: FrozenClock)
 def browser(console_app: Flask) -> FlaskClient:
     """A test client that keeps cookies, like a browser."""
     return console_app.test_client()
+
+
+@pytest.fixture
+def station_apps(
+    tmp_path: Path,
+    clock: FrozenClock,
+    mediation: MediationRuntime,
+    rewards: RewardsRuntime,
+    notify: NotifyRuntime,
+) -> Iterator[Callable[..., Flask]]:
+    """Makes the console over mediation's, rewards' and notify's apps, but those `down`."""
+    from tests.console.station import close, station_console  # it builds on this module
+
+    made: list[Flask] = []
+
+    def make(*, down: tuple[str, ...] = ()) -> Flask:
+        where = tmp_path / f"console-{len(made)}"  # each its own database
+        where.mkdir()
+        app = station_console(where, clock, mediation, rewards, notify, down=down)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        close(app)
+
+
+@pytest.fixture
+def station_app(station_apps: Callable[..., Flask]) -> Flask:
+    """The console over all three services' apps (the figures, the SMS pages)."""
+    return station_apps()

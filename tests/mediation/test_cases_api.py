@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.common.clock import FrozenClock
+from services.common.clock import STATION_TZ, FrozenClock
 from services.common.staff_auth import ROLES
 from services.mediation.cases.access import ROLES_FOR, Endpoint
 from services.mediation.runtime import MediationRuntime
@@ -223,6 +223,50 @@ def test_stats_count_a_window_of_cases(mediation: MediationRuntime, clock: Froze
     assert answer.json["median_days_to_resolution"] == 2.0
     assert answer.json["deadlines_breached"] == 1
     assert bad.status_code == 422
+
+
+def test_stats_give_weeks_months_and_each_desks_cases_and_rebounds(
+    mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    clock.advance(timedelta(days=5000 + secrets.randbelow(1000)))  # a window of this test's own
+    start = clock.now()
+    resolved, booked = open_case(mediation), open_case(mediation)
+    act(mediation, resolved, "accept", risk_grade="C")
+    act(mediation, resolved, "record_session", outcome="resolved", note="ok")
+    act(mediation, booked, "accept", risk_grade="C")
+    act(mediation, booked, "escalate", desk="lawyer_desk")
+    clock.advance(timedelta(days=7))
+    party = load(mediation, resolved).parties[0]
+    again = [{"name": party.name, "phone": party.phone, "role": "claimant"}]
+    rebound = open_case(mediation, parties=again)
+    assert load(mediation, rebound).rebound_of == resolved
+    end = clock.now() + timedelta(hours=1)
+    window = {"from": start.isoformat(), "to": end.isoformat()}
+
+    answer: Any = client_for(mediation).get(
+        "/v1/stats", query_string=window, headers=as_role(mediation, "leader")
+    )
+
+    assert answer.status_code == 200, answer.json
+    figures = answer.json
+    assert (figures["cases"], figures["resolved"], figures["rebounded"]) == (3, 1, 1)
+    assert figures["cases_by_desk"] == {"lawyer_desk": 1}
+    assert figures["rebounds_by_desk"] == {"lawyer_desk": 0}
+    first, last = (at.astimezone(STATION_TZ).isocalendar() for at in (start, end))
+    weeks = {w["period"]: w for w in figures["weeks"]}
+    assert f"{first.year:04d}-W{first.week:02d}" == figures["weeks"][0]["period"]
+    assert f"{last.year:04d}-W{last.week:02d}" == figures["weeks"][-1]["period"]
+    assert len(weeks) in (2, 3)  # the hour after the last case may fall in a third week
+    opened_first = weeks[figures["weeks"][0]["period"]]
+    assert (opened_first["cases"], opened_first["resolved"], opened_first["rebounded"]) == (2, 1, 1)
+    assert opened_first["resolution_rate"] == 0.5
+    assert opened_first["rebound_rate"] == 1.0
+    assert sum(w["cases"] for w in figures["weeks"]) == 3
+    assert sum(m["cases"] for m in figures["months"]) == 3
+    assert [m["period"] for m in figures["months"]] == sorted(
+        {m["period"] for m in figures["months"]}
+    )
+    assert figures["months"][0]["period"] == start.astimezone(STATION_TZ).strftime("%Y-%m")
 
 
 def test_the_list_filters_by_each_parameter(

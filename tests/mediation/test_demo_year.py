@@ -39,6 +39,11 @@ def test_a_loaded_year_gives_the_seeds_figures_and_loads_once(
     assert figures["cases"] == SEED_DISPUTES == 63
     assert figures["by_status"] == {"closed": 63}
     assert figures["sessions_by_desk"] == {"lawyer_desk": 63}
+    assert figures["cases_by_desk"] == {"lawyer_desk": 63}
+    assert figures["rebounds_by_desk"] == {"lawyer_desk": 0}
+    assert (figures["resolved"], figures["rebounded"]) == (63, 0)
+    assert sum(m["cases"] for m in figures["months"]) == 63
+    assert [m["period"] for m in figures["months"]] == [f"{year}-{m:02d}" for m in range(1, 13)]
     assert figures["resolution_rate"] == 1.0
     assert figures["rebound_rate"] == 0.0
     assert figures["deadlines_breached"] == 0

@@ -163,13 +163,28 @@ class StatsQueryArgs(Schema):
     to = fields.AwareDateTime(required=True)
 
 
+class StatsPeriodOut(Schema):
+    period = fields.String(metadata={"description": "`2025-W03` (ISO week) or `2025-03`"})
+    cases = fields.Integer(metadata={"description": "cases opened in the period"})
+    resolved = fields.Integer(metadata={"description": "of those, resolved (at any time)"})
+    rebounded = fields.Integer(metadata={"description": "of those resolved, rebounded"})
+    resolution_rate = fields.Float(allow_none=True)
+    rebound_rate = fields.Float(allow_none=True)
+
+
 class StatsOut(Schema):
     from_ = fields.AwareDateTime(attribute="from", data_key="from")
     to = fields.AwareDateTime()
     cases = fields.Integer()
+    resolved = fields.Integer()
+    rebounded = fields.Integer()
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     sessions_by_desk = fields.Dict(keys=fields.String(), values=fields.Integer())
+    cases_by_desk = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rebounds_by_desk = fields.Dict(keys=fields.String(), values=fields.Integer())
     resolution_rate = fields.Float(allow_none=True)
     rebound_rate = fields.Float(allow_none=True)
     median_days_to_resolution = fields.Float(allow_none=True)
     deadlines_breached = fields.Integer()
+    weeks = fields.List(fields.Nested(StatsPeriodOut), metadata={"description": "station time"})
+    months = fields.List(fields.Nested(StatsPeriodOut), metadata={"description": "station time"})

@@ -147,7 +147,8 @@ class Stats(MethodView):
     @stats_blp.arguments(StatsQueryArgs, location="query")
     @stats_blp.response(200, StatsOut)
     def get(self, args: dict[str, Any]) -> Any:
-        """Figures for the cases opened from `from` to `to` (no personal data)."""
+        """Figures for the cases opened from `from` to `to`, also week by week and month by
+        month (station time); no personal data."""
         if args["to"] <= args["from_"]:
             abort(422, errors={"query": {"to": ["must be after from"]}})
         with runtime().db.sessions() as session:
