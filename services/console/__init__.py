@@ -89,9 +89,12 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import views
+    from services.console import desk, home, leader, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(home.blp)
+    app.register_blueprint(desk.blp)
+    app.register_blueprint(leader.blp)
 
     @app.after_request
     def _no_store(response):  # type: ignore[no-untyped-def]

@@ -46,6 +46,12 @@ class MediationApi:
     def _call(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> Any:
+        return self._response(method, path, headers=headers, **kwargs).json()
+
+    def _response(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """A successful answer (its headers too, e.g. `X-Pagination`), else `ApiError`."""
         try:
             response = self._client.request(
                 method, path, headers=self._headers | (headers or {}), **kwargs
@@ -53,7 +59,7 @@ class MediationApi:
         except httpx.HTTPError as error:
             raise Unreachable(str(error)) from error
         if response.is_success:
-            return response.json()
+            return response
         try:
             body = response.json()
         except ValueError:
