@@ -93,6 +93,7 @@ def week() -> ResponseReturnValue:
         previous=monday - timedelta(days=7),
         next=monday + timedelta(days=7),
         this_week=monday_of(time_now().astimezone(STATION_TZ).date()),
+        today=time_now().astimezone(STATION_TZ).date(),
         awaits_outcome=lambda booking: awaits_outcome(booking, now=time_now()),
         day_kind_label=day_kind_label,
         format_date=format_date,

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
+import services.console
 from services.common.clock import FrozenClock
 from services.console.passwords import set_password
 from services.mediation.runtime import MediationRuntime
@@ -22,7 +26,7 @@ from tests.mediation.client import STAFF_OF_ROLE
 # What each role's first page says about itself (its heading, or the "no page yet" page).
 LANDING = {
     "officer": ("/cases", "我的案件"),
-    "desk": ("/desk/week", "本周排期"),
+    "desk": ("/desk/week", "窗口周排期"),
     "leader": ("/leader/breaches", "超期案件"),
 }
 NO_PAGE_YET = "暂无页面"
@@ -152,6 +156,8 @@ def test_this_week_by_default_with_links_to_the_weeks_around(
     assert 'href="/desk/week?week=2026-11-30"' in page
     # The week's slots have all begun: none is offered as free any more.
     assert "空余" not in page
+    today = page.split('id="day-mediation_room-2026-11-28"')[1].split("</section>")[0]
+    assert "今天已没有空档或预约" in today
 
 
 def test_holidays_and_adjusted_working_days_are_shown(
@@ -162,7 +168,7 @@ def test_holidays_and_adjusted_working_days_are_shown(
 
     holiday = page.split('id="day-mediation_room-2026-10-06"')[1].split("</section>")[0]
     assert "节假日 · 国庆节" in holiday
-    assert "本窗口当天不安排调解" in holiday
+    assert "当天没有预约" in holiday  # a day gone by
     saturday = page.split('id="day-mediation_room-2026-10-10"')[1].split("</section>")[0]
     assert "调休上班" in saturday
 
@@ -265,3 +271,34 @@ def test_mediation_down_the_pages_say_so_and_never_500(
     assert 'class="count"' not in text(answer)  # no figure rather than a wrong one
     _as(browser, "desk")
     assert browser.get("/desk/week").status_code == 503
+
+
+def test_the_pages_speak_english_on_request(
+    browser: FlaskClient, passwords: None, mediation: MediationRuntime, clock: FrozenClock
+) -> None:
+    case_id = open_case(mediation)
+    clock.advance(timedelta(days=2))
+    _as(browser, "leader")
+    page = browser.get("/leader/breaches")
+    browser.post("/language", data={"csrf_token": csrf_of(page), "lang": "en", "next": "/"})
+
+    page_en = text(browser.get("/leader/breaches"))
+
+    assert "<h1>Breached deadlines</h1>" in page_en
+    assert "acceptance overdue by 1 d 0 h" in page_en
+    assert f'href="/cases/{case_id}#form-accept"' in page_en
+
+
+def test_every_string_of_the_console_is_in_the_chinese_catalogue() -> None:
+    console = Path(services.console.__file__).parent
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {**DEFAULT_KEYWORDS, "_l": None}
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(console, method_map, keywords=keywords)
+    }
+    with (console / "translations/zh/LC_MESSAGES/messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    untranslated = sorted(m for m in found if not (catalogue.get(m) and catalogue[m].string))
+
+    assert untranslated == []
