@@ -8,11 +8,12 @@ due for, its owner, its village by name, and the actions the API allows the lead
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, g, render_template, session
+from flask import Blueprint, g, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -24,6 +25,10 @@ from services.console.roles import for_roles
 from services.console.views import _api_failure, time_now
 
 blp = Blueprint("leader", __name__, url_prefix="/leader")
+READERS = 8  # cases read at once for their allowed actions
+# Each breach is read once more for its allowed actions, so a page holds a few of them.
+PER_PAGE = 25
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,31 @@ def breach_count() -> int | None:
     return found
 
 
+def _page_asked() -> int | None:
+    asked = request.args.get("page", "1").strip()
+    return int(asked) if asked.isdigit() and 1 <= int(asked) <= MAX_PAGE else None
+
+
 @blp.get("/breaches")
 @for_roles(Role.LEADER)
 def breaches() -> ResponseReturnValue:
+    page = _page_asked()
+    if page is None:
+        message = _("The page must be a number from 1 to %(last)d.", last=MAX_PAGE)
+        return render_template("error.html", message=message), 400
     api, now, me = reads(), time_now(), str(session["staff_id"])
     try:
-        overdue, total = api.cases_where(due_before=now.isoformat())
-        held, _held_total = api.cases_where(owner=me, status="awaiting_acceptance")
+        overdue, total = api.cases_where(
+            due_before=now.isoformat(), page=str(page), page_size=PER_PAGE
+        )
+        # The cases the leader took over come with the first page (they are few).
+        held = api.cases_where(owner=me, status="awaiting_acceptance")[0] if page == 1 else []
         found = breaches_of(overdue, held, now=now, leader=me)
-        # The list has no allowed actions: each case is read as the leader sees it.
-        found = [
-            Breach(api.case(uuid.UUID(b.case["id"])), b.overdue_by, b.taken_over) for b in found
-        ]
+        # The list has no allowed actions: each case is read as the leader sees it, a few
+        # at once (the API's rules stay its own).
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            cases = list(pool.map(lambda b: api.case(uuid.UUID(b.case["id"])), found))
+        found = [Breach(c, b.overdue_by, b.taken_over) for c, b in zip(cases, found, strict=True)]
         villages = api.villages()
     except (ApiError, Unreachable) as error:
         return _api_failure(error)
@@ -103,7 +121,8 @@ def breaches() -> ResponseReturnValue:
         "breaches.html",
         breaches=found,
         total=total,
-        shown=len(overdue),
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
         villages=villages,
         owner_name=owner_name,
         late_words=late_words,

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 import services.console
 from services.common.clock import FrozenClock
+from services.console import leader
 from services.console.passwords import set_password
 from services.mediation.runtime import MediationRuntime
 from tests.console.pages import csrf_of, sign_in, text
@@ -248,6 +249,39 @@ def test_a_case_taken_over_is_the_leaders(
     item = page.split(f'id="breach-{case_id}"')[1].split("</li>")[0]
     assert "由您接管" in item
     assert "程思 (leader-cheng)" in item
+
+
+def test_breaches_come_in_pages_most_overdue_first(
+    browser: FlaskClient,
+    passwords: None,
+    mediation: MediationRuntime,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(leader, "PER_PAGE", 2)
+    cases = []
+    for _ in range(3):
+        cases.append(open_case(mediation))
+        clock.advance(timedelta(days=2))
+    _as(browser, "leader")
+
+    first, second = (text(browser.get(f"/leader/breaches?page={n}")) for n in (1, 2))
+
+    assert "第 1 / 2 页（共 3 件超期）" in first
+    assert [f'id="breach-{c}"' in first for c in cases] == [True, True, False]
+    assert [f'id="breach-{c}"' in second for c in cases] == [False, False, True]
+    assert 'href="/leader/breaches?page=2"' in first
+    assert 'href="/leader/breaches?page=1"' in second
+    assert '<span class="count">3</span>' in second
+
+
+@pytest.mark.parametrize("page", ["0", "two", "-1", "10001"])
+def test_a_bad_page_of_breaches_is_a_400(browser: FlaskClient, passwords: None, page: str) -> None:
+    _as(browser, "leader")
+    answer = browser.get("/leader/breaches", query_string={"page": page})
+
+    assert answer.status_code == 400
+    assert "页码须为" in text(answer)
 
 
 def test_no_breach_is_said_plainly(browser: FlaskClient, passwords: None) -> None:
