@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -336,3 +337,19 @@ def test_every_string_of_the_console_is_in_the_chinese_catalogue() -> None:
     untranslated = sorted(m for m in found if not (catalogue.get(m) and catalogue[m].string))
 
     assert untranslated == []
+
+
+def test_desk_staff_without_a_desk_are_told_whom_to_ask(
+    console_app: Flask, browser: FlaskClient, passwords: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = console_app.extensions["console"].directory
+    member = directory.lookup("desk-mediator")
+    monkeypatch.setattr(
+        directory, "lookup", lambda staff_id: replace(member, desk=None) if member else None
+    )
+    _as(browser, "desk")
+
+    answer = browser.get("/desk/week")
+
+    assert answer.status_code == 200
+    assert "您未登记在任何窗口" in text(answer)
