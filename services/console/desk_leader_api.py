@@ -21,7 +21,7 @@ class DeskLeaderApi(MediationApi):
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the cases matching `filters` (`status`, `owner`, `due_before`, …) that
         the caller may see, soonest due first, and how many match in all."""
-        response = self._response("GET", "/v1/cases", params={"page_size": page_size, **filters})
+        response = self._send("GET", "/v1/cases", params={"page_size": page_size, **filters})
         found: list[dict[str, Any]] = response.json()
         try:
             total = int(json.loads(response.headers.get("X-Pagination", "{}"))["total"])

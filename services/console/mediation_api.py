@@ -46,9 +46,9 @@ class MediationApi:
     def _call(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> Any:
-        return self._response(method, path, headers=headers, **kwargs).json()
+        return self._send(method, path, headers=headers, **kwargs).json()
 
-    def _response(
+    def _send(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> httpx.Response:
         """A successful answer (its headers too, e.g. `X-Pagination`), else `ApiError`."""
