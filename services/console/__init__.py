@@ -106,9 +106,12 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=_locale)
 
-    from services.console import figures, ops, rewards_views, track, views
+    from services.console import desk, figures, home, leader, ops, rewards_views, track, views
 
     app.register_blueprint(views.blp)
+    app.register_blueprint(home.blp)
+    app.register_blueprint(desk.blp)
+    app.register_blueprint(leader.blp)
     app.register_blueprint(rewards_views.blp)
     app.register_blueprint(figures.blp)
     app.register_blueprint(ops.blp)

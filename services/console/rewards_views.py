@@ -54,13 +54,6 @@ from services.console.views import signed_in, time_now
 
 blp = Blueprint("rewards", __name__, url_prefix="/rewards")
 
-# Each role's first page (the console's home wires these).
-ROLE_PAGES = {
-    "verifier": "rewards.claims",
-    "reviewer": "rewards.nominations",
-    "approver": "rewards.nominations",
-    "finance": "rewards.payouts",
-}
 # The claims a role works on first: the rest are a filter away.
 CLAIMS_WAITING = {
     "verifier": "awaiting_verification",
@@ -103,7 +96,7 @@ def _helpers() -> dict[str, Any]:
         "cny": cny,
         "page_size": PAGE_SIZE,
         "other_roles": _other_roles(),
-        "nav_links": [(e, label) for e, label, roles in _NAV if session.get("role") in roles],
+        "rewards_links": [(e, label) for e, label, roles in _NAV if session.get("role") in roles],
     }
 
 
@@ -383,4 +376,4 @@ def switch_role() -> ResponseReturnValue:
     )  # fmt: skip
     session["role"] = role
     flash(_("You now act as %(role)s.", role=role_label(role)))
-    return redirect(url_for(ROLE_PAGES.get(role, "console.cases")))
+    return redirect(url_for("home.home"))  # the new role's first page

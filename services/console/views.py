@@ -90,7 +90,8 @@ def sign_in() -> ResponseReturnValue:
 
 def _safe_next(target: str) -> str:
     # Only a path on this console: never an open redirect to another site.
-    return target if target.startswith("/") and not target.startswith("//") else url_for(".cases")
+    safe = target.startswith("/") and not target.startswith("//")
+    return target if safe else url_for("home.home")  # each role's first page
 
 
 @blp.post("/sign-in")
@@ -168,7 +169,7 @@ def _api_failure(error: ApiError | Unreachable) -> ResponseReturnValue:
     return render_template("error.html", message=api_error_message(error)), error.status
 
 
-@blp.get("/")
+@blp.get("/cases")
 @signed_in
 def cases() -> ResponseReturnValue:
     try:

@@ -83,6 +83,50 @@ class WorkingCalendar:
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+class DayKind(enum.StrEnum):
+    """What a date is, in the words of the official notice."""
+
+    WORKING_DAY = "working_day"
+    ADJUSTED_WORKING_DAY = "adjusted_working_day"  # a 调休 Saturday or Sunday
+    REST_DAY = "rest_day"  # an ordinary weekend
+    HOLIDAY = "holiday"  # a public holiday (or a weekday staff loaded as one)
+
+
+@dataclass(frozen=True)
+class DayOfCalendar:
+    """One date as the calendar decides it, with the holiday's name when the notice has one."""
+
+    date: date
+    working: bool
+    kind: DayKind
+    holiday: str | None = None  # the package's English name, e.g. "National Day"
+    holiday_zh: str | None = None  # and its Chinese one, 国庆节
+
+
+def describe_day(calendar: WorkingCalendar, day: date) -> DayOfCalendar:
+    """`day` as `calendar` decides it: working or not, and why (holiday, 调休, weekend)."""
+    working = calendar.is_working_day(day)
+    weekend = day.isoweekday() >= 6
+    name = None
+    if calendar.knows(day.year):
+        _, name = chinese_calendar.get_holiday_detail(day)
+    holiday = _HOLIDAY_NAMES.get(name) if name else None
+    if working:
+        kind = DayKind.ADJUSTED_WORKING_DAY if weekend else DayKind.WORKING_DAY
+    else:
+        kind = DayKind.HOLIDAY if (holiday or not weekend) else DayKind.REST_DAY
+    return DayOfCalendar(
+        date=day,
+        working=working,
+        kind=kind,
+        holiday=name if holiday else None,
+        holiday_zh=holiday,
+    )
+
+
+_HOLIDAY_NAMES = {h.value: h.chinese for h in chinese_calendar.Holiday}
+
+
 class UnusableHours(ValueError):
     """Opening hours that cannot hold a session; `problems` names each field."""
 

@@ -54,7 +54,7 @@ def test_overdue_cases_come_first(
     clock.advance(timedelta(days=30))  # the first one's acceptance deadline has passed
     fresh = open_case(mediation)
     _signed_in(browser)
-    page = text(browser.get("/"))
+    page = text(browser.get("/cases"))
     late_code, fresh_code = (
         load(mediation, late).tracking_code,
         load(mediation, fresh).tracking_code,
@@ -129,7 +129,7 @@ def test_mediation_down_is_said_plainly(console_app: Flask, browser: FlaskClient
     _signed_in(browser)
     runtime = console_app.extensions["console"]
     runtime.http = httpx.Client(base_url="http://127.0.0.1:9", timeout=2)
-    answer = browser.get("/")
+    answer = browser.get("/cases")
     assert answer.status_code == 503
     assert "调解服务没有响应" in text(answer)
 

@@ -25,7 +25,7 @@ def test_the_right_password_signs_in_and_the_cookie_is_guarded(browser: FlaskCli
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # not configured behind TLS here
-    page = browser.get("/")
+    page = browser.get("/cases")
     assert page.status_code == 200
     assert "郭警官" in text(page)
 
@@ -42,7 +42,7 @@ def test_the_session_carries_a_short_lived_staff_token(
     assert (claims.staff_id, claims.role) == ("officer-guo", "officer")
     assert claims.expires_at - clock.now() == runtime.settings.session_lifetime
     clock.advance(runtime.settings.session_lifetime + timedelta(seconds=1))
-    answer = browser.get("/")
+    answer = browser.get("/cases")
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("/sign-in")
 
@@ -62,7 +62,7 @@ def test_a_wrong_password_is_refused(browser: FlaskClient) -> None:
     answer = sign_in(browser, "officer-guo", "not-the-password")
     assert answer.status_code == 401
     assert "工号或密码不对" in text(answer)
-    assert browser.get("/").status_code == 302
+    assert browser.get("/cases").status_code == 302
 
 
 def test_an_unknown_staff_id_is_refused_like_a_wrong_password(browser: FlaskClient) -> None:
@@ -105,7 +105,7 @@ def test_a_post_without_the_csrf_token_is_refused(browser: FlaskClient) -> None:
     answer = browser.post("/sign-in", data={"staff_id": "officer-guo", "password": PASSWORD})
     assert answer.status_code == 400
     assert "表单已过期" in text(answer)
-    assert browser.get("/").status_code == 302  # not signed in
+    assert browser.get("/cases").status_code == 302  # not signed in
 
 
 def test_a_csrf_token_of_another_session_is_refused(
@@ -116,15 +116,15 @@ def test_a_csrf_token_of_another_session_is_refused(
     sign_in(browser, "officer-guo", PASSWORD)
     answer = browser.post("/sign-out", data={"csrf_token": stolen})
     assert answer.status_code == 400
-    assert browser.get("/").status_code == 200  # still signed in
+    assert browser.get("/cases").status_code == 200  # still signed in
 
 
 def test_sign_out_ends_the_session(browser: FlaskClient) -> None:
     sign_in(browser, "officer-guo", PASSWORD)
-    page = browser.get("/")
+    page = browser.get("/cases")
     answer = browser.post("/sign-out", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 302
-    assert browser.get("/").status_code == 302
+    assert browser.get("/cases").status_code == 302
     assert "您已退出" in text(browser.get("/sign-in"))
 
 

@@ -47,6 +47,8 @@ def test_mediation_answers_as_documented(own_mediation: MediationRuntime) -> Non
 
     assert {
         "GET /v1/desks/{code}/slots",
+        "GET /v1/desks/{code}/sessions",
+        "GET /v1/calendar/range",
         "PATCH /v1/desks/{code}",
         "PUT /v1/calendar/days",
     } <= set(checked)

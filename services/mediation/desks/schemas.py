@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.input_fields import Text
+from services.mediation.calendar import DayKind
 from services.mediation.desks.models import CALENDAR_KINDS
 
 # The longest span one slots query may cover (a month of the mediation room is ~170 slots).
@@ -77,6 +78,46 @@ class SlotOut(Schema):
     ends_at = fields.AwareDateTime(required=True)
     capacity = fields.Integer(required=True)
     remaining = fields.Integer(required=True, metadata={"description": "places still free"})
+
+
+class BookedSessionOut(Schema):
+    id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    tracking_code = fields.String(required=True)
+    case_status = fields.String(required=True, metadata={"description": "the case's status now"})
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "resolved | failed"})
+
+
+class CalendarRangeArgs(StrictSchema):
+    first = fields.Date(required=True, data_key="from")
+    last = fields.Date(required=True, data_key="to", metadata={"description": "included"})
+
+    @validates_schema
+    def _span(self, data: dict[str, Any], **_: Any) -> None:
+        for name, key in (("from", "first"), ("to", "last")):
+            if not FIRST_YEAR <= data[key].year <= LAST_YEAR:
+                raise ValidationError(f"a date between {FIRST_YEAR} and {LAST_YEAR}", name)
+        if data["last"] < data["first"]:
+            raise ValidationError("must not be before from", "to")
+        if data["last"] - data["first"] >= MAX_SLOT_SPAN:
+            raise ValidationError(f"at most {MAX_SLOT_SPAN.days} days from from", "to")
+
+
+class CalendarDateOut(Schema):
+    date = fields.Date(required=True, attribute="day.date")
+    working = fields.Boolean(required=True, attribute="day.working")
+    kind = fields.String(
+        required=True, attribute="day.kind", metadata={"enum": [k.value for k in DayKind]}
+    )
+    holiday = fields.String(
+        allow_none=True,
+        attribute="day.holiday",
+        metadata={"description": "the official holiday the date belongs to (or is adjusted for)"},
+    )
+    holiday_zh = fields.String(allow_none=True, attribute="day.holiday_zh")
+    note = fields.String(required=True, metadata={"description": "what staff loaded, if any"})
 
 
 class CalendarDayIn(StrictSchema):

@@ -15,19 +15,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from services.common.clock import STATION_TZ, to_station_time
 from services.common.errors import DomainError, NotFound
 from services.mediation.calendar import (
     CalendarKind,
+    DayOfCalendar,
     OpeningHours,
     UnusableHours,
     WorkingCalendar,
+    describe_day,
     session_starts,
 )
 from services.mediation.desks.models import CalendarDay, Desk, DeskSession
+from services.mediation.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -378,6 +381,78 @@ def calendar_days(session: Session, *, year: int | None = None) -> list[Calendar
             CalendarDay.date >= date(year, 1, 1), CalendarDay.date <= date(year, 12, 31)
         )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CalendarDate:
+    """A date of the calendar as decided, with the note staff loaded for it (if any)."""
+
+    day: DayOfCalendar
+    note: str
+
+
+def calendar_range(session: Session, *, first: date, last: date) -> list[CalendarDate]:
+    """Each date from `first` to `last` (both included): working or not, and why."""
+    calendar = working_calendar(session)
+    loaded = session.scalars(
+        select(CalendarDay).where(CalendarDay.date >= first, CalendarDay.date <= last)
+    )
+    notes = {row.date: row.note for row in loaded}
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [CalendarDate(describe_day(calendar, d), notes.get(d) or "") for d in days]
+
+
+@dataclass(frozen=True)
+class BookedSession:
+    """A place taken at a desk, and the case that holds it."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    tracking_code: str
+    case_status: str
+    starts_at: datetime
+    ends_at: datetime
+    outcome: str | None
+
+
+def booked_sessions(
+    session: Session,
+    *,
+    desk_code: str,
+    start: datetime,
+    end: datetime,
+    visible: ColumnElement[bool],
+) -> list[BookedSession]:
+    """The desk's sessions (not cancelled) starting in [start, end), of the cases `visible`
+    selects (the caller's: a case one may not see is absent), in order."""
+    get_desk(session, desk_code)
+    # Its own query (not correlated with the sessions here), as `visible` may itself look
+    # at desk sessions.
+    visible_cases = select(Case.id).where(visible).correlate(None)
+    rows = session.execute(
+        select(DeskSession, Case.tracking_code, Case.status)
+        .join(Case, Case.id == DeskSession.case_id)
+        .where(
+            DeskSession.desk_code == desk_code,
+            DeskSession.cancelled_at.is_(None),
+            DeskSession.starts_at >= start,
+            DeskSession.starts_at < end,
+            DeskSession.case_id.in_(visible_cases),
+        )
+        .order_by(DeskSession.starts_at, Case.tracking_code)
+    ).all()
+    return [
+        BookedSession(
+            id=row.id,
+            case_id=row.case_id,
+            tracking_code=code,
+            case_status=status,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            outcome=row.outcome,
+        )
+        for row, code, status in rows
+    ]
 
 
 def load_calendar_days(session: Session, *, days: Iterable[dict[str, Any]]) -> list[CalendarDay]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
@@ -14,12 +14,16 @@ from services.common.blueprint import Blueprint
 from services.common.clock import STATION_TZ
 from services.common.staff_auth import require_staff
 from services.mediation.calendar import OFFICIAL_YEARS
+from services.mediation.cases.access import visible_to
 from services.mediation.desks import service
 from services.mediation.desks.models import Desk
 from services.mediation.desks.schemas import (
     DESK_CODE,
+    BookedSessionOut,
+    CalendarDateOut,
     CalendarDayOut,
     CalendarDaysIn,
+    CalendarRangeArgs,
     CalendarStatusOut,
     CalendarYearArgs,
     CalendarYearOut,
@@ -115,6 +119,24 @@ class Slots(MethodView):
             return service.free_slots(session, desk_code=code, start=args["start"], end=args["end"])
 
 
+@desks.route("/<string:code>/sessions")
+class BookedSessions(MethodView):
+    @desks.arguments(SlotQueryArgs, location="query")
+    @desks.response(200, BookedSessionOut(many=True))
+    @desks.alt_response(404, description="No such desk")
+    def get(self, args: dict[str, Any], code: str) -> list[service.BookedSession]:
+        """The desk's booked sessions starting from `from` until `to`, each with its case;
+        only those of cases the caller may see (desk staff: those booked at their desk)."""
+        with _runtime().db.sessions() as session:
+            return service.booked_sessions(
+                session,
+                desk_code=code,
+                start=args["start"],
+                end=args["end"],
+                visible=visible_to(g.staff),
+            )
+
+
 @calendar.route("")
 class CalendarStatus(MethodView):
     @calendar.response(200, CalendarStatusOut)
@@ -149,6 +171,17 @@ class CalendarDays(MethodView):
         """Load dates as working days or holidays (each replaces what that date had)."""
         with _runtime().db.transaction() as session:
             return service.load_calendar_days(session, days=data["days"])
+
+
+@calendar.route("/range")
+class CalendarRange(MethodView):
+    @calendar.arguments(CalendarRangeArgs, location="query")
+    @calendar.response(200, CalendarDateOut(many=True))
+    def get(self, args: dict[str, Any]) -> list[service.CalendarDate]:
+        """Each date from `from` to `to` (included) as decided: working or not, and why
+        (an official holiday, an adjusted working weekend 调休, a weekend, a loaded date)."""
+        with _runtime().db.sessions() as session:
+            return service.calendar_range(session, first=args["first"], last=args["last"])
 
 
 @calendar.route("/days/<string:day>")
