@@ -65,9 +65,9 @@ def _autocommit(conn: Any) -> bool:
 class Counter:
     """Round trips to the database through an engine, and the commits among them.
 
-    A statement, a BEGIN, a COMMIT or a ROLLBACK each; a pool checkout is one more (the
-    pre-ping). An autocommit connection sends no BEGIN, and SQLAlchemy's "begin" event
-    still fires for it, so BEGINs are counted only outside autocommit.
+    A statement, a BEGIN, a COMMIT or a ROLLBACK each, and a pre-ping. An autocommit
+    connection sends no BEGIN, and SQLAlchemy's "begin" event still fires for it, so
+    BEGINs are counted only outside autocommit.
     """
 
     def __init__(self) -> None:
@@ -79,7 +79,13 @@ class Counter:
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "rollback", self._rollback)
-        event.listen(engine.pool, "checkout", self._one)
+        ping = engine.dialect.do_ping
+
+        def counted_ping(dbapi_conn: Any) -> bool:
+            self._one()
+            return bool(ping(dbapi_conn))
+
+        engine.dialect.do_ping = counted_ping
 
     def _one(self, *_args: Any) -> None:
         self.round_trips += 1

@@ -33,6 +33,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
 from sqlalchemy import String, Text, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -522,13 +524,16 @@ class Messaging:
     def _handle(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
         message_id: uuid.UUID = message["message_id"]
         with self.transaction() as session:
-            if session.get(self.processed, message_id) is not None:
+            # Claim the id and learn whether it was new in one statement. A concurrent twin
+            # makes this wait for its commit, then find the id taken: before any effect.
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            claimed = session.execute(
+                insert(self.processed)
+                .values(message_id=message_id, task=contract.task, processed_at=self.clock.now())
+                .on_conflict_do_nothing(index_elements=["message_id"])
+                .returning(self.processed.message_id)
+            ).first()
+            if claimed is None:
                 return False
-            session.add(
-                self.processed(  # type: ignore[call-arg]
-                    message_id=message_id, task=contract.task, processed_at=self.clock.now()
-                )
-            )
-            session.flush()  # a concurrent twin fails here, before any effect
             handler(session, message)
         return True
