@@ -12,6 +12,7 @@ from services.common.config import SCHEDULER, load_settings
 
 QUEUE = "bench"
 STAMP_TASK = f"{QUEUE}.stamp"
+HOP_TASK = f"{QUEUE}.hop"
 
 
 def create_app() -> Celery:
@@ -29,5 +30,13 @@ def create_app() -> Celery:
         ran_at = time.time()
         with open(path, "a", encoding="utf-8") as out:
             out.write(f"{sample} {ran_at:.6f}\n")
+
+    @app.task(name=HOP_TASK)
+    def hop(sample: int, path: str, hops: int) -> None:
+        """One hop of a chain: send the next hop, or, the last one, stamp as `stamp` does."""
+        if hops > 1:
+            app.send_task(HOP_TASK, args=[sample, path, hops - 1])
+        else:
+            stamp(sample, path)
 
     return app

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench.options import parse_options
-from bench.report import render
+from bench.report import render, render_json
 from bench.runner import run
 
 
@@ -41,5 +41,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bench: logs kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(render(result))
+    print(render_json(result) if options.json else render(result))
     return 0

@@ -20,6 +20,7 @@ class Options:
     redis_url: str
     postgres_url: str
     keep: bool
+    json: bool = False
 
 
 def _positive_int(text: str) -> int:
@@ -74,5 +75,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="redis mode: a PostgreSQL role that may create and drop databases",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
+    parser.add_argument(
+        "--json", action="store_true", help="print the figures and ratios as JSON, not a table"
+    )
     namespace = parser.parse_args(argv)
     return Options(**vars(namespace))

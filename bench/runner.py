@@ -15,12 +15,13 @@ import httpx
 
 from bench import backends
 from bench.bare_celery import QUEUE, create_app
+from bench.bare_writes import DATABASE_VARIABLE
+from bench.baselines import ChainSampler, same_writes_database, sample_interleaved
 from bench.environment import HOST, free_ports, overridden, python_path
 from bench.latency import (
     CelerySampler,
     Latencies,
     SystemSampler,
-    sample_both,
     timelines_with_sms,
     wait_worker,
 )
@@ -47,8 +48,10 @@ class Result:
     planned: Planned
     system_latency: Latencies
     bare_latency: Latencies
+    chain_latency: Latencies  # a bare Celery chain of the path's hops
     timelines_with_sms: int
     bare_load: LoadResult
+    writes_load: LoadResult  # a bare endpoint doing one report's writes
     system_load: LoadResult
     backlog: Backlog
 
@@ -119,8 +122,9 @@ class Bench:
     headers: dict[str, str]
     bodies: list[bytes]
 
-    def latency(self) -> tuple[Latencies, Latencies, int]:
-        """System and bare Celery latency, sampled interleaved; and timelines showing the SMS."""
+    def latency(self) -> tuple[Latencies, Latencies, Latencies, int]:
+        """System, bare Celery and same-hops chain latency, sampled interleaved; and timelines
+        showing the SMS."""
         app = create_app()
         stamps = self.workdir / "stamps.txt"
         worker = Child(
@@ -138,12 +142,17 @@ class Bench:
             finally:
                 worker.check_alive()
             rate, samples = self.options.rate, self.options.samples
-            say(f"latency: {samples} reports and {samples} bare tasks, {rate:g}/s each")
+            say(
+                f"latency: {samples} reports, {samples} bare tasks and {samples} bare chains,"
+                f" {rate:g}/s each"
+            )
             system, bare = SystemSampler(client, self.bodies), CelerySampler(app, stamps)
-            sample_both(system, bare, samples, rate)
+            chain = ChainSampler(app, self.workdir / "chain-stamps.txt")
+            sample_interleaved([system, bare, chain], samples, rate)
             system_latency, bare_latency = system.collect(self.probes), bare.collect()
+            chain_latency = chain.collect()
             with_sms = timelines_with_sms(client, system.measured, TIMELINE_TIMEOUT_SECONDS)
-        return system_latency, bare_latency, with_sms
+        return system_latency, bare_latency, chain_latency, with_sms
 
     def _load(self, url: str) -> Load:
         return Load(
@@ -155,21 +164,29 @@ class Bench:
             duration=self.options.duration,
         )
 
+    def _bare_run(self, name: str, app: str, log: str) -> LoadResult:
+        """`app` under gunicorn with intake's settings, loaded as intake is, then stopped."""
+        child = Child(name, self.plan.gunicorn(f"{HOST}:{self.bare_port}", app), self.workdir / log)
+        with _running(child, CHILD_STOP_SECONDS):
+            wait_ready([f"http://{HOST}:{self.bare_port}/readyz"], [child], 60.0)
+            say(f"{name}: {self.options.requests} POSTs, {self.options.concurrency} clients")
+            return run_load(self._load(f"http://{HOST}:{self.bare_port}/v1/reports"))
+
+    def same_writes(self) -> LoadResult:
+        """A bare endpoint making one report's inserts in one transaction, accepted POSTs/s."""
+        postgres = self.options.postgres_url if self.options.mode == "redis" else None
+        with (
+            same_writes_database(postgres, self.workdir / "var") as url,
+            overridden({DATABASE_VARIABLE: url}),
+        ):
+            return self._bare_run("same-writes Flask", "bench.bare_writes:app", "bare-writes.log")
+
     def throughput(self) -> tuple[LoadResult, LoadResult]:
         """Bare Flask's and intake's accepted POSTs per second: (bare, system)."""
-        described = f"{self.options.requests} POSTs, {self.options.concurrency} clients"
-        bare_http = Child(
-            "bare Flask",
-            self.plan.gunicorn(f"{HOST}:{self.bare_port}", "bench.bare_flask:app"),
-            self.workdir / "bare-flask.log",
-        )
         # The bare app goes first, while the system is idle (as the bare app is while
         # the system is measured) and before the system's load leaves a backlog behind.
-        with _running(bare_http, CHILD_STOP_SECONDS):
-            wait_ready([f"http://{HOST}:{self.bare_port}/readyz"], [bare_http], 60.0)
-            say(f"bare Flask: {described}")
-            bare = run_load(self._load(f"http://{HOST}:{self.bare_port}/v1/reports"))
-        say(f"intake: {described}")
+        bare = self._bare_run("bare Flask", "bench.bare_flask:app", "bare-flask.log")
+        say(f"intake: {self.options.requests} POSTs, {self.options.concurrency} clients")
         system = run_load(self._load(f"{self.intake_url}/v1/reports"))
         return bare, system
 
@@ -216,8 +233,9 @@ def run(options: Options, workdir: Path) -> Result:
                 bodies=distinct_reporters(seed_stories(datetime.now(UTC)), BODIES),
             )
             # Latency first, on an idle system: the load leaves a backlog behind it.
-            system_latency, bare_latency, with_sms = bench.latency()
+            system_latency, bare_latency, chain_latency, with_sms = bench.latency()
             system.check_alive()
+            writes_load = bench.same_writes()  # while the system is idle, as bare Flask is
             bare_load, system_load = bench.throughput()
             say(f"watching the workers work off the backlog for {BACKLOG_WINDOW_SECONDS:g} s")
             backlog = probes.watch_backlog(BACKLOG_WINDOW_SECONDS)
@@ -234,8 +252,10 @@ def run(options: Options, workdir: Path) -> Result:
             planned=bench.plan,
             system_latency=system_latency,
             bare_latency=bare_latency,
+            chain_latency=chain_latency,
             timelines_with_sms=with_sms,
             bare_load=bare_load,
+            writes_load=writes_load,
             system_load=system_load,
             backlog=backlog,
         )

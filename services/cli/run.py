@@ -59,11 +59,12 @@ def plan(env: Env | None = None) -> list[Process]:
     host = env.str("FENGQIAO_HOST", "127.0.0.1")
     embedded = not (env.str("BROKER_URL", "") or env.str("REDIS_URL", ""))
     web_workers = env.int("WEB_CONCURRENCY", 2)
+    web_threads = env.int("WEB_THREADS", 4)  # chosen by measurement: decision record 0026
     worker_concurrency = env.int("WORKER_CONCURRENCY", 1)
     processes: list[Process] = []
     for service in SERVICES:
         options = (
-            f"--bind {host}:{port_of(service, env)} --workers {web_workers} --threads 4"
+            f"--bind {host}:{port_of(service, env)} --workers {web_workers} --threads {web_threads}"
             " --graceful-timeout 10 --no-control-socket"
             " --config python:services.common.gunicorn_config"  # logs through the masking
         )
@@ -71,7 +72,7 @@ def plan(env: Env | None = None) -> list[Process]:
         processes.append(Process(f"{service}-api", gunicorn))
     # The staff console: a web app over the APIs, with no broker work (record 0023).
     console = (
-        f"--bind {host}:{port_of('console', env)} --workers {web_workers} --threads 4"
+        f"--bind {host}:{port_of('console', env)} --workers {web_workers} --threads {web_threads}"
         " --graceful-timeout 10 --no-control-socket"
         " --config python:services.common.gunicorn_config"
     )

@@ -5,6 +5,7 @@ Data-access functions take a session and never commit; the caller owns the trans
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -76,7 +78,8 @@ def service_metadata() -> MetaData:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout for SQLite, pre-ping elsewhere.
+    """An engine tuned for the backend: WAL and a busy timeout for SQLite, pre-ping elsewhere
+    (of connections that sat idle: `_ping_when_idle`).
 
     SQL parameters never reach an error message or a log line (`hide_parameters`): they
     hold phones and names, and SQLAlchemy shortens long values in its messages, which would
@@ -111,7 +114,42 @@ def _create(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection back in use within this many seconds is not pinged first: it has
+# just worked. Under load that is nearly every checkout, and the ping was a round trip on
+# each (three a report); one idle longer (the server may have gone since) is pinged, and
+# replaced if it does not answer. Decision record 0026.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pre-ping connections that sat idle in the pool; skip those used a moment ago.
+
+    A connection that did die within the second (a server restart under load) fails its
+    first statement instead: SQLAlchemy sees the disconnect, throws the pool's older
+    connections away, and the request is a 503 like every other one during the outage.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # A new connection has no mark (`info` is cleared when one is replaced).
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards the connection and checks out another (SQLAlchemy's
+            # pessimistic disconnect handling).
+            raise DisconnectionError() from exc
 
 
 class Database:
@@ -126,6 +164,19 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """A session for reads that need no transaction of their own (one statement, say).
+
+        Its connection is in autocommit mode, so no BEGIN or ROLLBACK goes to the database
+        around the statements: on a hot path those are two of three round trips.
+        """
+        with (
+            self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+            Session(bind=conn, expire_on_commit=False) as session,
+        ):
             yield session
 
     def ping(self) -> None:

@@ -53,7 +53,7 @@ def _caller() -> Caller:
 def require_agency_key() -> None:
     """Every call carries an agency's key (else 401) and stays within its rate (else 429)."""
     runtime = _runtime()
-    with runtime.db.sessions() as session:
+    with runtime.db.reads() as session:  # one SELECT, without BEGIN and ROLLBACK
         caller = authenticate(session, request.headers.get("Authorization"))
     if caller is None:
         abort(
