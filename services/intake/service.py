@@ -155,7 +155,9 @@ class SubmitReport:
                     detail=f"the same hazard as report {original.tracking_code}, reported first",
                 )
             )
-        for contract, payload in routing.messages_for(report):
+        for contract, payload in routing.messages_for(
+            report, public_base_url=rules.public_base_url
+        ):
             messaging.publish(session, contract, payload)
         return report
 
