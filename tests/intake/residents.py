@@ -26,10 +26,13 @@ def submit(runtime: IntakeRuntime, **overrides: Any) -> Submitted:
     """A dispute with a reporter of its own, submitted over the partner API."""
     phone = factories.fresh_number()
     body = factories.dispute(
-        reporter={"name": "陈先生", "phone": phone},
-        occurred_at=(runtime.clock.now() - timedelta(days=1)).isoformat(),
-        **overrides,
+        **{
+            "reporter": {"name": "陈先生", "phone": phone},
+            "occurred_at": (runtime.clock.now() - timedelta(days=1)).isoformat(),
+            **overrides,
+        }
     )
+    phone = body["reporter"]["phone"]
     key = factories.agency_key(runtime)
     answer: Any = client_for(runtime).post(
         "/v1/reports", json=body, headers={"Authorization": f"Bearer {key}"}

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake.models import Report
+from services.intake.models import Report, ReportEvent
 from services.intake.tracking.texts import NEXT_STEPS, STATUS_TEXTS, event_text
 
 # Statuses after which nothing more is coming.
@@ -46,9 +46,8 @@ def reports_of(session: Session, *, phone: str) -> list[Report]:
     return list(session.scalars(query))
 
 
-def next_step(report: Report) -> dict[str, Any] | None:
+def next_step(report: Report, shown: list[ReportEvent]) -> dict[str, Any] | None:
     """What comes next for the resident, or None once the report has ended."""
-    shown = [e for e in report.events if event_text(e.event).shown]
     if report.status in ENDED or not shown:
         return None
     text = NEXT_STEPS.get(shown[-1].event)
@@ -59,17 +58,16 @@ def next_step(report: Report) -> dict[str, Any] | None:
 def resident_view(report: Report) -> dict[str, Any]:
     """The report as a resident may read it (the lookup's answer); its session still open,
     as the timeline is loaded only now, once the pair has matched."""
-    timeline = [
-        {"at": e.at, "event": e.event, "text": event_text(e.event).text}
-        for e in report.events
-        if event_text(e.event).shown
-    ]
+    shown = [e for e in report.events if event_text(e.event).shown]
+    timeline = [{"at": e.at, "event": e.event, "text": event_text(e.event).text} for e in shown]
     return {
         "tracking_code": report.tracking_code,
         "status": report.status,
         "status_text": STATUS_TEXTS.get(report.status, "正在办理"),
         "submitted_at": report.created_at,
-        "updated_at": report.updated_at,
+        # When something last happened that he may see: a message sent about the report
+        # (perhaps to someone else) is not news to him.
+        "updated_at": max((e.at for e in shown), default=report.created_at),
         "timeline": timeline,
-        "next_step": next_step(report),
+        "next_step": next_step(report, shown),
     }
