@@ -255,3 +255,14 @@ def test_what_a_reply_asks(text: str, asks: tuple[str, str | None] | None) -> No
     question = question_in(text)
 
     assert (None if question is None else (question.question, question.tracking_code)) == asks
+
+
+def test_a_question_that_arrives_a_day_late_is_not_answered(
+    intake: IntakeRuntime, notify: NotifyRuntime, clock: FrozenClock
+) -> None:
+    report = submit(intake)
+    reply(notify, e164(report), "CX")
+    [question] = questions(notify)
+    clock.advance(timedelta(days=1, seconds=1))  # it waited with the dead letters
+
+    assert answered(intake, notify, question) == []

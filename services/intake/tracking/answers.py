@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,10 @@ from services.intake.tracking import service
 from services.intake.tracking.texts import STATUS_TEXTS
 
 log = logging.getLogger(__name__)
+
+# A question that reaches intake this late (it waited with the dead letters, say) is left
+# unanswered: a status a day old would answer a question the resident no longer has.
+STALE_AFTER = timedelta(days=1)
 
 
 def _asked_about(session: Session, message: dict[str, Any]) -> Report | None:
@@ -49,6 +54,11 @@ def answer(session: Session, *, runtime: IntakeRuntime, message: dict[str, Any])
     """Queue the answer to one question, in the caller's transaction; False if none is due."""
     sender, now = message["sender"], runtime.clock.now()
     masked = mask_phone(sender)  # the number is matched, never logged in full
+    if now - message["asked_at"] > STALE_AFTER:
+        log.info(
+            "status question from %s left unanswered: asked at %s", masked, message["asked_at"]
+        )
+        return False
     subject = "status-answers:" + hashlib.sha256(sender.encode()).hexdigest()[:32]
     if not runtime.status_answer_limiter.hit(subject, now).allowed:
         log.info(
