@@ -141,6 +141,28 @@ class ReportEventV1(Message):
     detail = fields.String(load_default="", validate=validate.Length(max=500))
 
 
+class StatusQuestion(StrEnum):
+    """What a resident's SMS reply asks about his reports (查询)."""
+
+    LATEST = "latest"  # CX or 查询: his latest report
+    BY_CODE = "by_code"  # a 查询码: that report, if it is his
+
+
+class StatusQueryV1(Message):
+    """A resident asked by SMS reply where his report stands; intake answers him by SMS."""
+
+    # The same reply pushed twice by a provider has the same key: one answer, never two.
+    reply_key = fields.String(required=True, validate=validate.Length(1, 64))
+    sender = fields.String(required=True, validate=validate.Length(max=20))  # E.164
+    question = fields.String(
+        required=True, validate=validate.OneOf([q.value for q in StatusQuestion])
+    )
+    tracking_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=16)
+    )
+    asked_at = fields.AwareDateTime(required=True)
+
+
 class NewerVersion(ValidationError):
     """A message of a version newer than the consumer knows: it waits, it is never guessed at."""
 
@@ -192,5 +214,13 @@ OPEN_HAZARD_CLAIM = Contract("rewards.open_hazard_claim", ReportSubmittedV1, 1)
 OPEN_NOMINATION = Contract("rewards.open_nomination", ReportSubmittedV1, 1)
 SEND_SMS = Contract("notify.send_sms", SendSmsV1, 1)
 RECORD_REPORT_EVENT = Contract("intake.record_report_event", ReportEventV1, 1)
+ANSWER_STATUS_QUERY = Contract("intake.answer_status_query", StatusQueryV1, 1)
 
-ALL_CONTRACTS = (OPEN_CASE, OPEN_HAZARD_CLAIM, OPEN_NOMINATION, SEND_SMS, RECORD_REPORT_EVENT)
+ALL_CONTRACTS = (
+    OPEN_CASE,
+    OPEN_HAZARD_CLAIM,
+    OPEN_NOMINATION,
+    SEND_SMS,
+    RECORD_REPORT_EVENT,
+    ANSWER_STATUS_QUERY,
+)

@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from services.intake import runtime
     from services.intake.callbacks.views import blp as callback_blp
     from services.intake.open311.views import blp as open311_blp
+    from services.intake.tracking.views import blp as lookup_blp
     from services.intake.views import blp
 
     return create_service_app(
@@ -21,8 +22,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings=settings,
         clock=clock,
         title="Fengqiao intake",
-        description="Partner agencies submit reports and follow their status.",
-        blueprints=[blp, callback_blp, open311_blp],
+        description="Partner agencies submit reports and follow their status; residents look"
+        " up their own report by its tracking code.",
+        blueprints=[blp, callback_blp, open311_blp, lookup_blp],
         security_schemes={"agencyKey": {"type": "http", "scheme": "bearer"}},
         # Reports are stored with their messages in the outbox: accepted without a broker.
         broker_optional=True,

@@ -1,7 +1,8 @@
-"""Per-agency rate limits shared by every intake process.
+"""Rate limits shared by every intake process: per agency, and on residents' lookups.
 
 With Redis, the `limits` library's moving window (one Lua script per hit). In the embedded
-default, a fixed window counted in the database, one row per agency and window.
+default, a fixed window counted in the database, one row per subject and window. A rule may
+name several windows ("5/hour;20/month"): a request must fit all of them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse, parse_many
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.backoff import NoBackoff
@@ -33,11 +34,17 @@ class Verdict:
     allowed: bool
     retry_after: int = 0  # whole seconds until a request would be allowed again
     limit: int = 0
+    # False when the count could not be read (Redis away): allowed, but unguarded.
+    checked: bool = True
 
 
 class RateLimiter(Protocol):
     def hit(self, subject: str, now: datetime) -> Verdict:
         """Count one request by `subject`; whether it is allowed."""
+        ...
+
+    def peek(self, subject: str, now: datetime) -> Verdict:
+        """Whether one more request by `subject` would be allowed, counting nothing."""
         ...
 
 
@@ -57,15 +64,21 @@ class RedisRateLimiter:
         self.limiter = MovingWindowRateLimiter(storage)
 
     def hit(self, subject: str, now: datetime) -> Verdict:
+        return self._ask(self.limiter.hit, subject)
+
+    def peek(self, subject: str, now: datetime) -> Verdict:
+        return self._ask(self.limiter.test, subject)
+
+    def _ask(self, question: Any, subject: str) -> Verdict:
         try:
-            if self.limiter.hit(self.item, subject):
+            if question(self.item, subject):
                 return Verdict(True, limit=self.item.amount)
             stats = self.limiter.get_window_stats(self.item, subject)
         except RedisError as exc:
             # Fail open: a report must still be accepted while Redis is away (the outbox
             # holds its messages until then); only the rate goes unchecked meanwhile.
             log.warning("rate limit not checked, Redis unreachable: %s", exc)
-            return Verdict(True, limit=self.item.amount)
+            return Verdict(True, limit=self.item.amount, checked=False)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(False, retry_after=wait, limit=self.item.amount)
 
@@ -78,9 +91,18 @@ class DatabaseRateLimiter:
         self.db = db
         self.period = self.item.get_expiry()
 
-    def hit(self, subject: str, now: datetime) -> Verdict:
+    def _window(self, now: datetime) -> datetime:
         epoch = int(now.timestamp())
-        start = datetime.fromtimestamp(epoch - epoch % self.period, UTC)
+        return datetime.fromtimestamp(epoch - epoch % self.period, UTC)
+
+    def peek(self, subject: str, now: datetime) -> Verdict:
+        start = self._window(now)
+        with self.db.sessions() as session:
+            row = session.get(RateLimitWindow, (subject, start))
+        return self._verdict(row.hits + 1 if row is not None else 1, start, now)
+
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        start = self._window(now)
         dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
         upsert = dialect.insert(RateLimitWindow).values(subject=subject, window_start=start, hits=1)
         upsert = upsert.on_conflict_do_update(
@@ -95,6 +117,9 @@ class DatabaseRateLimiter:
                         RateLimitWindow.subject == subject, RateLimitWindow.window_start < start
                     )
                 )
+        return self._verdict(hits, start, now)
+
+    def _verdict(self, hits: int, start: datetime, now: datetime) -> Verdict:
         if hits <= self.item.amount:
             return Verdict(True, limit=self.item.amount)
         reset = start + timedelta(seconds=self.period)
@@ -105,8 +130,42 @@ class DatabaseRateLimiter:
         )
 
 
+class Windows:
+    """Several windows over one subject ("5/hour;20/month"): allowed only if each allows.
+
+    Each window counts under a subject of its own, so the database's rows never mix them.
+    """
+
+    def __init__(self, limiters: list[tuple[str, RateLimiter]]) -> None:
+        self.limiters = limiters
+
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        return self._worst([lim.hit(f"{subject}@{name}", now) for name, lim in self.limiters])
+
+    def peek(self, subject: str, now: datetime) -> Verdict:
+        return self._worst([lim.peek(f"{subject}@{name}", now) for name, lim in self.limiters])
+
+    @staticmethod
+    def _worst(verdicts: list[Verdict]) -> Verdict:
+        refused = [v for v in verdicts if not v.allowed]
+        if refused:
+            return max(refused, key=lambda v: v.retry_after)
+        return Verdict(
+            True, limit=min(v.limit for v in verdicts), checked=all(v.checked for v in verdicts)
+        )
+
+
 def rate_limiter(rule: str, *, redis_url: str | None, db: Database) -> RateLimiter:
-    """Redis when the system has it, else the service's database."""
+    """Redis when the system has it, else the service's database; one or several windows."""
+    items = parse_many(rule)
+    if len(items) == 1:
+        return _one_window(rule, redis_url=redis_url, db=db)
+    return Windows(
+        [(str(item), _one_window(str(item), redis_url=redis_url, db=db)) for item in items]
+    )
+
+
+def _one_window(rule: str, *, redis_url: str | None, db: Database) -> RateLimiter:
     if redis_url:
         return RedisRateLimiter(rule, redis_url)
     return DatabaseRateLimiter(rule, db)

@@ -39,27 +39,37 @@ def report_submitted(report: Report) -> dict[str, Any]:
     }
 
 
-def messages_for(report: Report) -> list[tuple[Contract, dict[str, Any]]]:
+def tracking_url(public_base_url: str, tracking_code: str) -> str:
+    """The tracking page of one report, as the acknowledgement SMS links it."""
+    return f"{public_base_url}/track?code={tracking_code}"
+
+
+def messages_for(
+    report: Report, *, public_base_url: str | None = None
+) -> list[tuple[Contract, dict[str, Any]]]:
     """Everything intake tells the other services when it accepts `report` (首问必答).
 
     A duplicate hazard goes to no owner (it earns no second reward), but its reporter
-    still gets an answer.
+    still gets an answer. Where the station has a public address, the answer links the
+    report's tracking page (a template of its own, as providers approve each text).
     """
+    template, params = "report_received", {"tracking_code": report.tracking_code}
+    if report.duplicate_of is not None:
+        template = "report_duplicate"
+        params["original_code"] = report.duplicate_of.tracking_code
+    if public_base_url is not None:
+        template += "_link"
+        params["track_url"] = tracking_url(public_base_url, report.tracking_code)
     acknowledgement = {
         "idempotency_key": f"report-received:{report.id}",
         "recipient": report.reporter["phone"],
-        "template": "report_received",
-        "params": {"tracking_code": report.tracking_code},
+        "template": template,
+        "params": params,
         "priority": "normal",
         "report_id": report.id,
         "test": report.test,
     }
     if report.duplicate_of is not None:
-        acknowledgement["template"] = "report_duplicate"
-        acknowledgement["params"] = {
-            "tracking_code": report.tracking_code,
-            "original_code": report.duplicate_of.tracking_code,
-        }
         return [(SEND_SMS, acknowledgement)]
     return [
         (OWNER_BY_KIND[report.kind], report_submitted(report)),

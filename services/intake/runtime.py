@@ -44,11 +44,23 @@ class IntakeRuntime(Runtime):
     rules: IntakeRules = field(default_factory=load_rules)
     beat_map: BeatMap = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
+    # Residents' lookups by 查询码 (per client address, per code) and SMS answers per number.
+    lookup_address_limiter: RateLimiter = field(init=False)
+    lookup_code_limiter: RateLimiter = field(init=False)
+    status_answer_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.beat_map = BeatMap(self.db)
-        self.rate_limiter = rate_limiter(
-            self.rules.rate_limit, redis_url=self.settings.redis_url, db=self.db
+        redis_url, rules = self.settings.redis_url, self.rules
+        self.rate_limiter = rate_limiter(rules.rate_limit, redis_url=redis_url, db=self.db)
+        self.lookup_address_limiter = rate_limiter(
+            rules.lookup_address_limit, redis_url=redis_url, db=self.db
+        )
+        self.lookup_code_limiter = rate_limiter(
+            rules.lookup_code_limit, redis_url=redis_url, db=self.db
+        )
+        self.status_answer_limiter = rate_limiter(
+            rules.status_answer_limit, redis_url=redis_url, db=self.db
         )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from services.common.errors import NotFound
 from services.common.messaging import Messaging
 from services.common.paging import paged
 from services.common.station import Station
+from services.common.tracking_codes import new_code
 from services.intake import duplicates, routing
 from services.intake.auth import Caller
 from services.intake.callbacks import service as callbacks
@@ -23,7 +24,14 @@ from services.intake.models import Agency, Report, ReportEvent, Village
 from services.intake.rules import IntakeRules
 
 AGENCY_KINDS = ("grid", "community", "government", "enterprise", "school", "volunteer")
-_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class IntakeEvent(StrEnum):
+    """What intake itself writes on a report's timeline (the others send `TimelineEvent`s)."""
+
+    RECEIVED = "received"
+    MARKED_DUPLICATE = "marked_duplicate"
+
 
 # Where each event moves a report's status; a status only ever moves forward.
 STATUS_RANK = {
@@ -37,7 +45,7 @@ STATUS_RANK = {
     "closed": 4,
 }
 STATUS_BY_EVENT: dict[str, str] = {
-    "marked_duplicate": "duplicate",  # intake's own
+    IntakeEvent.MARKED_DUPLICATE: "duplicate",
     TimelineEvent.CASE_OPENED: "routed",
     TimelineEvent.HAZARD_CLAIM_OPENED: "routed",
     TimelineEvent.NOMINATION_OPENED: "routed",
@@ -55,11 +63,6 @@ STATUS_BY_EVENT: dict[str, str] = {
     TimelineEvent.CLAIM_REJECTED: "closed",
     TimelineEvent.CLAIM_DUPLICATE: "duplicate",
 }
-
-
-def new_tracking_code() -> str:
-    """A short code a resident can read out on the phone: WC + 8 Crockford characters."""
-    return "WC" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
 def create_agency(session: Session, *, name: str, kind: str, now: datetime) -> Agency:
@@ -109,7 +112,7 @@ class SubmitReport:
             )
         report = Report(
             id=uuid.uuid4(),
-            tracking_code=new_tracking_code(),
+            tracking_code=new_code(),
             agency_id=self.caller.agency_id,
             kind=data["kind"],
             status="received" if original is None else "duplicate",
@@ -136,7 +139,7 @@ class SubmitReport:
                 message_id=uuid.uuid4(),
                 report=report,
                 at=now,
-                event="received",
+                event=IntakeEvent.RECEIVED,
                 service="intake",
                 detail=f"accepted with tracking code {report.tracking_code}",
             )
@@ -147,12 +150,14 @@ class SubmitReport:
                     message_id=uuid.uuid4(),
                     report=report,
                     at=now,
-                    event="marked_duplicate",
+                    event=IntakeEvent.MARKED_DUPLICATE,
                     service="intake",
                     detail=f"the same hazard as report {original.tracking_code}, reported first",
                 )
             )
-        for contract, payload in routing.messages_for(report):
+        for contract, payload in routing.messages_for(
+            report, public_base_url=rules.public_base_url
+        ):
             messaging.publish(session, contract, payload)
         return report
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.contracts import RECORD_REPORT_EVENT
+from services.common.contracts import ANSWER_STATUS_QUERY, RECORD_REPORT_EVENT
 from services.intake import service
 from services.intake.callbacks import tasks as callback_tasks
 from services.intake.runtime import IntakeRuntime
+from services.intake.tracking import answers
 
 log = logging.getLogger(__name__)
 
@@ -26,3 +27,8 @@ def register(runtime: IntakeRuntime) -> None:
             session, message=message, now=runtime.clock.now(), messaging=runtime.messaging
         ):
             log.warning("event %s names unknown report %s", message["event"], message["report_id"])
+
+    @runtime.messaging.consumer(ANSWER_STATUS_QUERY)
+    def answer_status_query(session: Session, message: dict[str, Any]) -> None:
+        """Answer a resident's SMS question about his report, by SMS."""
+        answers.answer(session, runtime=runtime, message=message)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.messaging import Messaging
 from services.common.phones import normalise_mobile
-from services.notify import optouts
+from services.notify import optouts, status_questions
 from services.notify.delivery import fail
 from services.notify.models import InboundSms as InboundRow
 from services.notify.models import SmsMessage
@@ -59,9 +59,15 @@ def record_receipts(
 
 
 def record_inbound(
-    session: Session, *, provider: str, replies: list[InboundSms], now: datetime
+    session: Session,
+    *,
+    provider: str,
+    replies: list[InboundSms],
+    messaging: Messaging,
+    now: datetime,
 ) -> int:
-    """Keep each reply; a TD (退订) puts its sender on the opt-out list. Returns opt-outs."""
+    """Keep each reply once; a TD (退订) puts its sender on the opt-out list, a status
+    question (CX or a 查询码) goes to intake to answer. Returns opt-outs."""
     opted = 0
     for reply in replies:
         try:
@@ -69,11 +75,16 @@ def record_inbound(
         except ValueError:
             log.warning("reply from an unusable number ignored")
             continue
-        session.add(
-            InboundRow(
-                provider=provider, sender=sender, text=reply.text[:500], received_at=reply.at or now
-            )
-        )
-        if optouts.is_opt_out_reply(reply.text):
+        text, at = reply.text[:500], reply.at or now
+        if status_questions.seen_before(
+            session, provider=provider, sender=sender, text=text, at=at
+        ):
+            continue  # pushed again: recorded, and asked, the first time
+        session.add(InboundRow(provider=provider, sender=sender, text=text, received_at=at))
+        if optouts.is_opt_out_reply(text):
             opted += optouts.add(session, phone=sender, source="sms_reply", now=now)
+            continue
+        status_questions.ask_intake(
+            session, messaging=messaging, provider=provider, sender=sender, text=text, at=at
+        )
     return opted

@@ -45,6 +45,29 @@ TEMPLATES = {
             1,
             "您反映的隐患此前已有人报告（查询码{original_code}），已合并处理，您的查询码{tracking_code}。",
         ),
+        # The same acknowledgements with a link to the tracking page (PUBLIC_BASE_URL set).
+        Template(
+            "report_received_link",
+            1,
+            "您反映的情况已受理，查询码{tracking_code}，办理进度可查：{track_url}",
+        ),
+        Template(
+            "report_duplicate_link",
+            1,
+            "您反映的隐患此前已有人报告（查询码{original_code}），已合并处理，"
+            "您的查询码{tracking_code}，进度可查：{track_url}",
+        ),
+        # Answers to a resident who asked by SMS reply (CX or a 查询码).
+        Template(
+            "report_status",
+            1,
+            "您反映的情况（查询码{tracking_code}）{status}。{next_step}",
+        ),
+        Template(
+            "report_status_unknown",
+            1,
+            "未查到本手机号反映的情况，请核对查询码后重新发送。",
+        ),
         Template(
             "case_assigned",
             1,

@@ -215,9 +215,16 @@ class Inbound(MethodView):
     @webhooks.arguments(WebhookArgs, location="query")
     @webhooks.doc(security=[])
     def post(self, args: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
-        """Replies from residents via provider `name`; TD (退订) opts the sender out."""
+        """Replies from residents via provider `name`; TD (退订) opts the sender out, CX
+        (查询) or a 查询码 asks for a report's status, answered by SMS."""
         runtime = _runtime()
         provider, parsed = _parse(name, args, "inbound")
-        with runtime.db.transaction() as session:
-            receipts.record_inbound(session, provider=name, replies=parsed, now=runtime.clock.now())
+        with runtime.messaging.transaction() as session:
+            receipts.record_inbound(
+                session,
+                provider=name,
+                replies=parsed,
+                messaging=runtime.messaging,
+                now=runtime.clock.now(),
+            )
         return provider.webhook_answer()

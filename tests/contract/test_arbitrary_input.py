@@ -1,6 +1,6 @@
 """Arbitrary JSON and Unicode at every write endpoint of every service, on PostgreSQL:
-intake's reports, Open311 forms and callback; mediation's desks and calendar; notify's
-messages, opt-outs and webhooks.
+intake's reports, Open311 forms, callback and residents' lookup; mediation's desks and
+calendar; notify's messages, opt-outs and webhooks.
 
 Bodies start from valid ones and have parts replaced by anything: text with lone
 surrogates, NUL, control and astral characters; numbers of thousands of digits, NaN,
@@ -13,11 +13,12 @@ mediation's cases are reached through the messages intake sends them.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -45,6 +46,7 @@ from services.rewards.nominations.models import Nomination
 from services.rewards.runtime import RewardsRuntime
 from tests import factories, infra
 from tests.intake.client import client_for as intake_client
+from tests.intake.residents import submit as submit_dispute
 from tests.intake.test_open311 import DISPUTE, HAZARD, NOMINATION
 from tests.mediation import test_desks_contract
 from tests.mediation.desk_client import client_for as desk_client
@@ -381,6 +383,33 @@ def test_callback_registration_takes_anything_without_a_server_error(system: Sys
             assert stored.json["url"] == answer.json["url"]
 
     register()
+
+
+def test_the_lookup_takes_anything_without_a_server_error(system: System) -> None:
+    behind_console = replace(system.intake, rules=replace(system.intake.rules, trusted_proxies=1))
+    client = intake_client(behind_console)
+    report = submit_dispute(behind_console)
+    pair = {"tracking_code": report.tracking_code, "phone_last4": report.reporter_phone[-4:]}
+    addresses = iter(ipaddress.ip_network("198.18.0.0/16").hosts())
+    found = 0
+
+    @bounded
+    @given(body=st.one_of(st.just(pair), mutated(pair)))
+    def look_up(body: Any) -> None:
+        nonlocal found
+        # Each example from an address of its own, so the address's limit is not all it meets.
+        forwarded = {"X-Forwarded-For": str(next(addresses))}
+        answer = post_json(client, "/v1/lookup", body, forwarded)
+        assert_answered(answer)
+        assert answer.status_code in (200, 400, 404, 422, 429), answer.get_data(as_text=True)[
+            :2_000
+        ]
+        if answer.status_code == 200:
+            found += 1
+            assert answer.json["tracking_code"] == report.tracking_code
+
+    look_up()
+    assert found > 0  # the right pair was tried too
 
 
 # --- mediation ---------------------------------------------------------------------------

@@ -113,6 +113,14 @@ def drive_every_kind(system: RunningSystem) -> None:
             assert events.count("sms_sent") == 1
             reporter = body_of[location]["reporter"]["phone"]
             assert all(reporter[3:] not in entry["detail"] for entry in report["timeline"])
+            # The reporter follows it too, without a key, by its code and his phone's end.
+            pair = {"tracking_code": report["tracking_code"], "phone_last4": reporter[-4:]}
+            seen = httpx.post(system.url("intake") + "/v1/lookup", json=pair, timeout=10)
+            assert seen.status_code == 200, seen.text
+            assert (seen.json()["status"], seen.json()["timeline"][0]["event"]) == (
+                "routed",
+                "received",
+            )
 
 
 def test_every_kind_travels_through_the_embedded_system(embedded: RunningSystem) -> None:

@@ -7,8 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from services.common.clock import FrozenClock
-from services.intake.ratelimit import DatabaseRateLimiter, RedisRateLimiter
+from services.intake.ratelimit import DatabaseRateLimiter, RedisRateLimiter, rate_limiter
 from services.intake.rules import IntakeRules
 from services.intake.runtime import IntakeRuntime
 from tests import factories
@@ -83,3 +85,36 @@ def test_an_unreachable_redis_lets_requests_through(intake: IntakeRuntime) -> No
     verdicts = [limiter.hit("agency:x", intake.clock.now()) for _ in range(3)]
 
     assert all(v.allowed for v in verdicts)
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_several_windows_must_each_allow_and_peeking_counts_nothing(
+    intake: IntakeRuntime, clock: FrozenClock, store: str
+) -> None:
+    redis_url = intake.settings.redis_url if store == "redis" else None
+    limiter = rate_limiter("2/minute;3/hour", redis_url=redis_url, db=intake.db)
+    subject = f"code:{uuid.uuid4()}"
+    clock.advance(timedelta(seconds=60 - clock.now().second))  # the start of a minute
+
+    peeked = [limiter.peek(subject, clock.now()).allowed for _ in range(5)]
+    first_minute = [limiter.hit(subject, clock.now()).allowed for _ in range(3)]
+
+    assert peeked == [True] * 5
+    assert first_minute == [True, True, False]
+    assert not limiter.peek(subject, clock.now()).allowed
+
+
+def test_the_longer_window_holds_when_the_shorter_has_moved_on(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    limiter = rate_limiter("2/minute;3/hour", redis_url=None, db=intake.db)
+    subject = f"code:{uuid.uuid4()}"
+    clock.advance(timedelta(seconds=60 - clock.now().second))
+    for _ in range(3):
+        limiter.hit(subject, clock.now())
+    clock.advance(timedelta(minutes=1))
+
+    over = limiter.hit(subject, clock.now())
+
+    assert not over.allowed  # the hour's three are used up
+    assert over.retry_after > 60

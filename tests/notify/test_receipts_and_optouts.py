@@ -88,11 +88,12 @@ def test_a_receipt_for_a_message_still_sending_is_kept(notify: NotifyRuntime) ->
 
 
 def reply(notify: NotifyRuntime, sender: str, text: str) -> int:
-    with notify.db.transaction() as session:
+    with notify.messaging.transaction() as session:
         return receipts.record_inbound(
             session,
             provider="scripted",
             replies=[InboundSms(sender=sender, text=text)],
+            messaging=notify.messaging,
             now=notify.clock.now(),
         )
 

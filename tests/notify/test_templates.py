@@ -57,7 +57,11 @@ def test_an_unknown_template_is_refused() -> None:
         render(signature=SIGNATURE, template_name="lottery_win", params={})
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
+# A link is as long as the station's address makes it: those messages are counted with a
+# real one (tests/intake/test_acknowledgement_link.py).
+@pytest.mark.parametrize(
+    "template", sorted(t for t in TEMPLATES if "track_url" not in TEMPLATES[t].fields)
+)
 def test_every_template_fits_one_segment_with_typical_values(template: str) -> None:
     params = {name: "WC12345678" for name in TEMPLATES[template].fields}
     assert render(signature=SIGNATURE, template_name=template, params=params).segments == 1

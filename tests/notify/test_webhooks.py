@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from services.common.contracts import ANSWER_STATUS_QUERY
+from services.notify.models import OutboxMessage
 from services.notify.runtime import NotifyRuntime
 from tests.factories import fresh_number
 from tests.notify.client import TOKEN, client_for, with_webhook_providers
@@ -75,3 +78,29 @@ def test_a_body_that_is_not_the_providers_is_400(with_providers: NotifyRuntime) 
     for path in ("aliyun/receipts", "tencent/inbound"):
         answer = client.post(f"/v1/providers/{path}?token={TOKEN}", data=b"{not json")
         assert answer.status_code == 400
+
+
+def test_a_tencent_cx_reply_becomes_a_question_for_intake(with_providers: NotifyRuntime) -> None:
+    number = fresh_number()
+    reply = {
+        "mobile": number.removeprefix("+86"),
+        "nationcode": "86",
+        "text": "CX",
+        "time": 1795867200,
+    }
+
+    answer: Any = client_for(with_providers).post(
+        f"/v1/providers/tencent/inbound?token={TOKEN}", data=json.dumps(reply)
+    )
+
+    assert answer.status_code == 200
+    with with_providers.db.sessions() as session:
+        [row] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.task == ANSWER_STATUS_QUERY.task)
+        ).all()
+    question = ANSWER_STATUS_QUERY.load(row.payload)
+    assert (question["sender"], question["question"], question["tracking_code"]) == (
+        number,
+        "latest",
+        None,
+    )

@@ -1,0 +1,1 @@
+"""Residents follow their own report: by 查询码 on the tracking page, or by SMS reply."""
