@@ -154,12 +154,14 @@ def run(*, reports: int, workdir: Path, redis_url: str, postgres_url: str) -> Me
     var_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         backend = stack.enter_context(backends.redis_postgres(var_dir, redis_url, postgres_url))
-        ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+        *service_ports, console_port = free_ports(len(SERVICES) + 1)
+        ports = dict(zip(SERVICES, service_ports, strict=True))
         stack.enter_context(
             overridden(
                 {
                     **backend.env,
                     **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
+                    "CONSOLE_PORT": str(console_port),  # measured too, on a port of its own
                     "FENGQIAO_HOST": HOST,
                     "PYTHONPATH": python_path(),
                     # The load's clients each open with the same first report: per-number
