@@ -27,7 +27,7 @@ from bench.cli import main as throughput_main
 from bench.options import parse_options
 
 PARTS = ("throughput", "drain", "memory")
-DEFAULT_POOLS = "prefork:1,prefork:2,prefork:4,threads:8,threads:16"
+DEFAULT_POOLS = "prefork:1,prefork:2,prefork:4,threads:8"
 
 
 def _pools(text: str) -> list[tuple[str, int]]:
@@ -41,11 +41,16 @@ def _pools(text: str) -> list[tuple[str, int]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(prog="python -m bench", add_help=False)
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part")
     parser.add_argument("--json", dest="json_path", help="write the record here ('-': stdout)")
     parser.add_argument("--drain-messages", type=int, default=5000, help="SMS in the backlog")
-    parser.add_argument("--drain-pools", type=_pools, default=_pools(DEFAULT_POOLS))
+    parser.add_argument(
+        "--drain-pools",
+        type=_pools,
+        default=_pools(DEFAULT_POOLS),
+        help=f"notify pools to drain with, POOL:N,... (default {DEFAULT_POOLS})",
+    )
     parser.add_argument("--memory-reports", type=int, default=10_000, help="reports sent")
     return parser
 
