@@ -2,6 +2,6 @@
 
 if __name__ == "__main__":
     # Imported here so that client processes started with "spawn" never load the services.
-    from bench.cli import main
+    from bench.parts import main
 
     raise SystemExit(main())

@@ -436,6 +436,10 @@ def _set_up(
                 "PYTHONPATH": python_path(),
                 "SMS_PROVIDER": "log",
                 "SMS_PROVIDERS": None,
+                # The kill-child-notify fault kills one of notify's pool processes, which
+                # only the prefork pool has (notify's default is threads, record 0030).
+                "NOTIFY_WORKER_POOL": "prefork",
+                "NOTIFY_WORKER_CONCURRENCY": "1",
                 **RULES_OFF,
                 **extra_env,
             }

@@ -11,12 +11,44 @@ from typing import Any
 
 import click
 
-from services.common.bootstrap import bootstrap
 from services.common.config import SERVICES
 from services.common.logging import configure_logging
 
+# Each subcommand's module is imported only when that command runs (or help lists it):
+# `fengqiao run` then supervises the system in a small process, without every service's
+# code loaded (docs/capacity.md, memory).
+SUBCOMMANDS = {
+    "agency": "services.cli.agency:agency",
+    "officers": "services.cli.roster:officers",
+    "villages": "services.cli.roster:villages",
+    "staff": "services.cli.staff:staff",
+    "demo": "services.cli.demo:demo",
+    "demo-year": "services.cli.stats:demo_year",
+    "stats": "services.cli.stats:stats",
+    "payouts": "services.cli.payouts:payouts",
+    "budget": "services.cli.payouts:budget",
+    "messages": "services.cli.messages:messages",
+    "run": "services.cli.run:run",
+    "desks": "services.cli.desks:desks",
+    "calendar": "services.cli.desks:calendar",
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group whose subcommands in `SUBCOMMANDS` are imported when looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = SUBCOMMANDS[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup)
 def main() -> None:
     """Fengqiao: community policing services (intake, mediation, rewards, notify)."""
     configure_logging("cli", level="WARNING")
@@ -24,6 +56,8 @@ def main() -> None:
 
 def bootstrap_service(service: str) -> int:
     """Migrate one service's database and seed the demo station if it is empty."""
+    from services.common.bootstrap import bootstrap
+
     runtime: Any = importlib.import_module(f"services.{service}.runtime").build()
     seed = importlib.import_module(f"services.{service}.service").seed_station
     try:
@@ -45,32 +79,3 @@ def migrate(only: str | None) -> None:
     for service in [only] if only in SERVICES else [] if only else SERVICES:
         added = bootstrap_service(service)
         click.echo(f"{service}: migrated" + (f", seeded {added} rows" if added else ""))
-
-
-def _register_subcommands() -> None:
-    from services.cli.agency import agency
-    from services.cli.demo import demo
-    from services.cli.desks import calendar, desks
-    from services.cli.messages import messages
-    from services.cli.payouts import budget, payouts
-    from services.cli.roster import officers, villages
-    from services.cli.run import run
-    from services.cli.staff import staff
-    from services.cli.stats import demo_year, stats
-
-    main.add_command(agency)
-    main.add_command(officers)
-    main.add_command(villages)
-    main.add_command(staff)
-    main.add_command(demo)
-    main.add_command(demo_year)
-    main.add_command(stats)
-    main.add_command(payouts)
-    main.add_command(budget)
-    main.add_command(messages)
-    main.add_command(run)
-    main.add_command(desks)
-    main.add_command(calendar)
-
-
-_register_subcommands()

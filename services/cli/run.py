@@ -30,6 +30,10 @@ DEFAULT_PORTS = {
     "notify": 5004,
 }
 STOP_GRACE_SECONDS = 20.0
+# Notify's tasks mostly wait on an SMS provider's API: one process with a pool of threads
+# sends several times what as many processes would, in the memory of one (record 0025,
+# measured by `python -m bench --only drain`). The other workers keep Celery's processes.
+WORKER_POOLS = {"notify": ("threads", 8)}
 
 
 # Stopping: SIGTERM, then `Process.hurry` to what still runs this long before the grace is
@@ -52,6 +56,21 @@ def port_of(service: str, env: Env | None = None) -> int:
     return (env or Env()).int(f"{service.upper()}_PORT", DEFAULT_PORTS[service])
 
 
+def worker_pool(service: str, env: Env | None = None) -> tuple[str, int]:
+    """A service worker's Celery pool and its size: `<SERVICE>_WORKER_POOL`/`_CONCURRENCY`.
+
+    Without them, notify runs its threads (`WORKER_POOLS`) and the others `WORKER_CONCURRENCY`
+    processes.
+    """
+    env = env or Env()
+    pool, concurrency = WORKER_POOLS.get(service, ("prefork", env.int("WORKER_CONCURRENCY", 1)))
+    prefix = service.upper()
+    return (
+        env.str(f"{prefix}_WORKER_POOL", pool),
+        env.int(f"{prefix}_WORKER_CONCURRENCY", concurrency),
+    )
+
+
 def plan(env: Env | None = None) -> list[Process]:
     """Every process of the system, with its command line."""
     env = env or Env()
@@ -60,7 +79,6 @@ def plan(env: Env | None = None) -> list[Process]:
     embedded = not (env.str("BROKER_URL", "") or env.str("REDIS_URL", ""))
     web_workers = env.int("WEB_CONCURRENCY", 2)
     web_threads = env.int("WEB_THREADS", 4)  # chosen by measurement: decision record 0026
-    worker_concurrency = env.int("WORKER_CONCURRENCY", 1)
     processes: list[Process] = []
     for service in SERVICES:
         options = (
@@ -82,9 +100,10 @@ def plan(env: Env | None = None) -> list[Process]:
         )
     )
     for service in SERVICES:
+        pool, concurrency = worker_pool(service, env)
         options = (
             f"worker --queues {','.join(worker_queues(service))} --hostname {service}@%h"
-            f" --concurrency {worker_concurrency} --loglevel INFO"
+            f" --pool {pool} --concurrency {concurrency} --loglevel INFO"
         )
         if embedded:  # the filesystem transport has no use for worker chatter
             options += " --without-gossip --without-mingle --without-heartbeat"
@@ -256,16 +275,33 @@ def _console_first_start() -> None:
             click.echo(f"  {staff_id:16} {password}")
 
 
+def prepare() -> None:
+    """Migrate and seed every database; on the demo station's first start, print passwords."""
+    from services.cli import bootstrap_service
+
+    for service in SERVICES:
+        bootstrap_service(service)
+    _console_first_start()
+
+
+def _prepare_in_a_child() -> None:
+    # In a process of its own: migrating loads every service's code and models, which the
+    # supervisor, left running for as long as the system does, has no use for.
+    code = "from services.cli.run import prepare; prepare()"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @click.command()
 @click.option("--skip-migrate", is_flag=True, help="Do not migrate or seed before starting.")
 def run(skip_migrate: bool) -> None:
     """Start the whole system in the foreground; Ctrl-C stops it."""
-    from services.cli import bootstrap_service
-
     if not skip_migrate:
-        for service in SERVICES:
-            bootstrap_service(service)
-        _console_first_start()
+        try:
+            _prepare_in_a_child()
+        except subprocess.CalledProcessError as exc:
+            raise click.ClickException(
+                f"migrating the databases failed (exit code {exc.returncode}); see above"
+            ) from exc
     supervisor = Supervisor(plan())
     supervisor.start()
     for service in SERVICES:

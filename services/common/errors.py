@@ -3,23 +3,15 @@
 Every error answers `{"code": <status>, "status": "<HTTP reason phrase>", "message": "…"}`,
 with `errors` naming each bad field where there are some (flask-smorest's shape) and, for a
 domain rule's refusal, `reason`: a stable machine-readable name (`key_reused`).
+
+The errors are plain Python, for workers too; the APIs answer them with `http_errors`.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from http import HTTPStatus
 from typing import Any
-
-import flask_smorest
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
-from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
-from marshmallow import fields
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 VALIDATION_MESSAGE = "the request has errors; `errors` names each one"
 
@@ -60,39 +52,3 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-
-
-class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]
-    """The error shape as the OpenAPI documents show it."""
-
-    reason = fields.String(
-        metadata={"description": "A domain rule's refusal: its stable name (key_reused)"}
-    )
-
-
-class Api(flask_smorest.Api):  # type: ignore[misc]
-    """flask-smorest's Api, whose error answers always carry a `message`."""
-
-    ERROR_SCHEMA = ErrorSchema
-
-    def handle_http_exception(self, error: HTTPException) -> Any:
-        payload, status, headers = super().handle_http_exception(error)
-        if "message" not in payload:
-            payload["message"] = VALIDATION_MESSAGE if "errors" in payload else error.description
-        payload["status"] = phrase(status)
-        return payload, status, headers
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Answer domain errors with their status, and unexpected ones with a JSON 500."""
-
-    @app.errorhandler(DomainError)
-    def _domain(error: DomainError) -> ResponseReturnValue:
-        return jsonify(error_body(error.status, error.message, reason=error.reason)), error.status
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> ResponseReturnValue:
-        if isinstance(error, HTTPException):  # handled by flask-smorest's handler
-            return error
-        log.exception("unhandled error")
-        return jsonify(error_body(500, "internal error")), 500

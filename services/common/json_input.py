@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask.json.provider import DefaultJSONProvider
-
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 18  # every integer up to a quintillion; a bigint holds 9.2 quintillion
 MAX_NUMBER_LENGTH = 40  # characters of one number as written, exponent included
@@ -192,10 +190,3 @@ def _nameable(key: str) -> str:
 
 def _dotted(path: Path) -> str:
     return ".".join(str(step) for step in path) or "the body"
-
-
-class GuardedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, reading with `loads` above (`request.get_json()` then answers 400)."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return loads(s)

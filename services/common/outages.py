@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+if TYPE_CHECKING:  # the handler is an API's; workers record outages without Flask
+    from flask import Flask
+    from flask.typing import ResponseReturnValue
 
 # How long a client is asked to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 5
@@ -108,6 +110,7 @@ def run_quietly(job: Callable[[], T], *, name: str) -> T | None:
 
 def register_outage_handler(app: Flask) -> None:
     """Answer `503` with `Retry-After` while the database is away, logging once per outage."""
+    from flask import jsonify
 
     def database_away(error: Exception) -> ResponseReturnValue:
         DATABASE.failed(error, doing="answering a request")

@@ -5,20 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from apispec.ext.marshmallow import MarshmallowPlugin
 from celery import Celery
-from flask import Flask, Response, after_this_request
-from flask_smorest import Blueprint
 
 from services.common.celery_app import create_celery
 from services.common.clock import Clock, SystemClock
 from services.common.config import Settings
 from services.common.db import Database
-from services.common.errors import Api, register_error_handlers
-from services.common.health import health_blueprint
-from services.common.json_input import GuardedJSONProvider
 from services.common.logging import configure_logging
 from services.common.messaging import (
     DeadLetterMixin,
@@ -26,7 +20,12 @@ from services.common.messaging import (
     OutboxMixin,
     ProcessedMessageMixin,
 )
-from services.common.outages import register_outage_handler
+
+# Flask and flask-smorest are imported where an API is built: a worker builds a `Runtime`
+# and no app, and need not hold them (docs/capacity.md, memory).
+if TYPE_CHECKING:
+    from flask import Flask, Response
+    from flask_smorest import Blueprint
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -92,6 +91,14 @@ def create_api_app(
     `broker_optional`: the service keeps its promises while the broker is away (its outbox
     holds the messages), so its readiness does not fail on the broker alone.
     """
+    from apispec.ext.marshmallow import MarshmallowPlugin
+    from flask import Flask
+
+    from services.common.flask_json import GuardedJSONProvider
+    from services.common.health import health_blueprint
+    from services.common.http_errors import Api, register_error_handlers
+    from services.common.outages import register_outage_handler
+
     spec_options: dict[str, Any] = {"info": {"description": description}}
     if security_schemes:
         spec_options["components"] = {"securitySchemes": security_schemes}
@@ -158,6 +165,7 @@ def create_service_app(
 
 def after_response(work: Callable[[], object]) -> None:
     """Run `work` once the current response has gone to the client."""
+    from flask import after_this_request
 
     @after_this_request
     def _schedule(response: Response) -> Response:

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from environs import Env
-from flask import current_app, g, request
-from flask_smorest import abort
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from services.common.station import Station, load_station
@@ -163,7 +161,13 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+# Flask is imported inside the request hooks below: a worker uses the roles and the
+# directory, never a request, and need not load Flask (docs/capacity.md, memory).
+
+
 def _directory() -> StaffDirectory:
+    from flask import current_app
+
     directory: StaffDirectory | None = current_app.extensions.get("staff_directory")
     if directory is None:
         runtime = current_app.extensions["fengqiao"]
@@ -173,6 +177,8 @@ def _directory() -> StaffDirectory:
 
 
 def _unauthorised(message: str) -> None:
+    from flask_smorest import abort
+
     abort(401, message=message, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -184,6 +190,9 @@ def require_staff(*roles: Role | str) -> Callable[[], None]:
     admitted = {Role(r) for r in roles}
 
     def check() -> None:
+        from flask import current_app, g, request
+        from flask_smorest import abort
+
         runtime = current_app.extensions["fengqiao"]
         secret = current_app.extensions.get("staff_secret")
         if secret is None:
@@ -214,6 +223,9 @@ def endpoint_guard(
     authenticate = require_staff()
 
     def check() -> None:
+        from flask import g, request
+        from flask_smorest import abort
+
         authenticate()
         if request.method == "OPTIONS":
             return

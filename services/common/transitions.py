@@ -9,8 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request
-from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from services.common.errors import DomainError
@@ -112,6 +110,9 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 def idempotency_key() -> str | None:
     """The request's `Idempotency-Key`, if any; a 400 if it is empty or too long."""
+    from flask import request  # here: the commands run in workers too, without Flask
+    from flask_smorest import abort
+
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         abort(400, message=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")

@@ -18,9 +18,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from marshmallow import fields
-from sqlalchemy import or_, select
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.common.clock import Clock, to_station_time
@@ -142,6 +143,17 @@ def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> 
     if leave_at > now:  # waits in the database, picked up by `dispatch_due`
         sms.due_at, sms.dispatched_at, sms.updated_at = leave_at, None, now
         return "deferred"
+    # Taken only if still `created` when the write lands. PostgreSQL's row lock above has
+    # made sure already; SQLite has no row locks, and two of a worker's threads handed the
+    # same message (a relayed copy) would otherwise both pass the check above and send it.
+    taken = session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == sms.id, SmsMessage.status == "created")
+        .values(status="sending")
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], taken).rowcount != 1:
+        return "skipped"
     provider = SIMULATED if sms.test else d.router.choose()
     sms.status, sms.provider, sms.sending_at = "sending", provider.name, now
     sms.attempts, sms.due_at, sms.updated_at = sms.attempts + 1, None, now

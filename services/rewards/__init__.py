@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from services.common.blueprint import Blueprint
 from services.common.clock import Clock
 from services.common.config import Settings
 from services.common.runtime import create_service_app
+
+if TYPE_CHECKING:  # a worker imports this package too, and needs no Flask
+    from flask import Flask
+
+    from services.common.blueprint import Blueprint
 
 
 def blueprints() -> list[Blueprint]:

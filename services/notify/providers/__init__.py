@@ -6,10 +6,11 @@ from environs import Env
 
 from services.notify.providers.aliyun import AliyunConfig, AliyunProvider
 from services.notify.providers.base import SmsProvider
+from services.notify.providers.fake import FakeProvider
 from services.notify.providers.log import LogProvider
 from services.notify.providers.tencent import TencentConfig, TencentProvider
 
-KNOWN = ("log", "aliyun", "tencent")
+KNOWN = ("log", "aliyun", "tencent", "fake")
 
 
 def provider_named(name: str, env: Env | None = None) -> SmsProvider:
@@ -20,4 +21,6 @@ def provider_named(name: str, env: Env | None = None) -> SmsProvider:
         return AliyunProvider(AliyunConfig.from_env(env or Env()))
     if name == "tencent":
         return TencentProvider(TencentConfig.from_env(env or Env()))
+    if name == "fake":  # load tests only: sends nothing (providers/fake.py)
+        return FakeProvider.from_env(env or Env())
     raise ValueError(f"unknown SMS provider {name!r}; known: {', '.join(KNOWN)}")

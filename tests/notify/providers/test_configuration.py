@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from environs import Env
 
 from services.notify.providers import provider_named
 from services.notify.providers.aliyun import AliyunConfig, AliyunProvider
+from services.notify.providers.fake import FakeProvider
 from services.notify.providers.log import LogProvider
 from services.notify.providers.tencent import TencentConfig, TencentProvider, TencentTemplate
+from tests.notify.providers.fakes import an_sms
 
 ALIYUN_ENV = {
     "ALIYUN_ACCESS_KEY_ID": "LTAI5tFromEnv",
@@ -143,3 +146,22 @@ def test_an_empty_aliyun_key_is_refused_at_startup(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(ValueError, match="ALIYUN_ACCESS_KEY_SECRET"):
         AliyunConfig.from_env(env)
+
+
+def test_the_fake_provider_waits_as_long_as_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = provider_named("fake", env_with(monkeypatch, {"SMS_FAKE_DELAY_MS": "20"}))
+    sms = an_sms()
+
+    started = time.monotonic()
+    accepted = provider.send(sms)
+
+    assert isinstance(provider, FakeProvider)
+    assert time.monotonic() - started >= 0.02
+    assert accepted.provider_ref == f"fake-{sms.id}"
+
+
+def test_the_fake_provider_refuses_a_negative_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        provider_named("fake", env_with(monkeypatch, {"SMS_FAKE_DELAY_MS": "-1"}))
