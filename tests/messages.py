@@ -74,7 +74,11 @@ def send_sms(**overrides: Any) -> dict[str, Any]:
 
 
 def report_event(
-    report_id: uuid.UUID, event: str, at: datetime, detail: str = ""
+    report_id: uuid.UUID,
+    event: str,
+    at: datetime,
+    detail: str = "",
+    due_at: datetime | None = None,
 ) -> dict[str, Any]:
     payload = {"report_id": report_id, "event": event, "service": "mediation", "at": at}
-    return received(RECORD_REPORT_EVENT, {**payload, "detail": detail})
+    return received(RECORD_REPORT_EVENT, {**payload, "detail": detail, "due_at": due_at})

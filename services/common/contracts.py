@@ -139,6 +139,9 @@ class ReportEventV1(Message):
     service = fields.String(required=True, validate=validate.Length(max=20))
     at = fields.AwareDateTime(required=True)
     detail = fields.String(load_default="", validate=validate.Length(max=500))
+    # When the next step is due (the case's due date), for the resident's lookup; optional,
+    # so a sender that has none, or an older one, leaves it out.
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class StatusQuestion(StrEnum):

@@ -116,6 +116,8 @@ class ReportEvent(Base):
     event: Mapped[str] = mapped_column(String(64))
     service: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(500), default="")
+    # When the next step is due, as the sending service said (residents' lookups show it).
+    due_at: Mapped[datetime | None]
 
     report: Mapped[Report] = relationship(back_populates="events")
 

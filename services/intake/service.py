@@ -219,6 +219,7 @@ def record_event(
             event=message["event"],
             service=message["service"],
             detail=message.get("detail", ""),
+            due_at=message.get("due_at"),
         )
     )
     new_status = STATUS_BY_EVENT.get(message["event"])

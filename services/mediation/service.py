@@ -159,6 +159,7 @@ def open_case(
             "at": now,
             "detail": f"assigned to the officer of {village}; to be accepted by {due}"
             + ("; the same parties' earlier dispute came back (反弹)" if earlier else ""),
+            "due_at": case.due_at,
         },
     )
     if not case.test:  # the owner hears of it in his next digest (one SMS per interval)

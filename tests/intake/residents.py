@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -41,9 +41,18 @@ def submit(runtime: IntakeRuntime, **overrides: Any) -> Submitted:
     return Submitted(answer.json["id"], answer.json["tracking_code"], phone)
 
 
-def add_event(runtime: IntakeRuntime, report: Submitted, event: str, *, detail: str = "") -> None:
+def add_event(
+    runtime: IntakeRuntime,
+    report: Submitted,
+    event: str,
+    *,
+    detail: str = "",
+    due_at: datetime | None = None,
+) -> None:
     """`event` as another service would send it, happening now on the runtime's clock."""
-    message = messages.report_event(report.id, event, runtime.clock.now(), detail=detail)
+    message = messages.report_event(
+        report.id, event, runtime.clock.now(), detail=detail, due_at=due_at
+    )
     runtime.messaging.handle_once(
         RECORD_REPORT_EVENT,
         message,

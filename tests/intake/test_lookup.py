@@ -140,6 +140,18 @@ def test_the_answer_leaks_nothing_of_parties_agency_or_details(
     assert [e["event"] for e in answer.json["timeline"]] == ["received", "case_opened"]
 
 
+def test_the_next_step_carries_the_due_date_the_case_sent(
+    behind_console: IntakeRuntime, clock: FrozenClock
+) -> None:
+    report = submit(behind_console)
+    due = clock.now() + timedelta(days=7)
+    add_event(behind_console, report, "case_accepted", due_at=due)
+
+    answer = look_up(client_for(behind_console), report.tracking_code, report.reporter_phone[-4:])
+
+    assert answer.json["next_step"]["due_at"] == due.isoformat()
+
+
 def test_an_ended_report_has_no_next_step(behind_console: IntakeRuntime) -> None:
     report = submit(behind_console)
     for event in ("case_opened", "case_accepted", "case_resolved", "case_closed"):

@@ -11,7 +11,9 @@ from marshmallow import ValidationError
 
 from services.common.clock import FrozenClock
 from services.common.contracts import RECORD_REPORT_EVENT, TimelineEvent
+from services.intake.models import Report
 from services.intake.runtime import IntakeRuntime
+from services.intake.tracking.service import resident_view
 from services.mediation.runtime import MediationRuntime
 from tests import messages
 from tests.conftest import NOW
@@ -89,3 +91,21 @@ def test_an_event_outside_the_enumeration_is_refused_by_the_contract() -> None:
             RECORD_REPORT_EVENT,
             {"report_id": uuid.uuid4(), "event": "case_teleported", "service": "x", "at": NOW},
         )
+
+
+def test_each_step_tells_intake_when_the_next_is_due_and_the_lookup_shows_it(
+    mediation: MediationRuntime, intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    _, report_id = new_report(intake)
+    case_id = open_case(mediation, report_id=report_id)
+    accepted = act(mediation, case_id, "accept", risk_grade="C")
+    forward(mediation, intake, report_id)
+
+    with intake.db.sessions() as session:
+        report = session.get_one(Report, report_id)
+        assert [e.due_at for e in report.events if e.service == "mediation"] == [
+            NOW + timedelta(hours=24),  # opened: accepted within 24 h
+            accepted.due_at,  # accepted: local mediation for 7 days
+        ]
+        step = resident_view(report)["next_step"]
+    assert step is not None and step["due_at"] == NOW + timedelta(days=7)

@@ -51,8 +51,11 @@ def next_step(report: Report, shown: list[ReportEvent]) -> dict[str, Any] | None
     if report.status in ENDED or not shown:
         return None
     text = NEXT_STEPS.get(shown[-1].event)
-    # No producer sends a due date yet: the field is there for when one does.
-    return None if text is None else {"text": text, "due_at": None}
+    if text is None:
+        return None
+    # The due date the case's service sent with its latest step (notify's events carry none).
+    latest = next((e for e in reversed(report.events) if e.service != "notify"), None)
+    return {"text": text, "due_at": latest.due_at if latest is not None else None}
 
 
 def resident_view(report: Report) -> dict[str, Any]:

@@ -35,6 +35,7 @@ def tell_partner(
             "service": "mediation",
             "at": now,
             "detail": detail[:500],
+            "due_at": case.due_at,  # the resident's lookup shows when the next step is due
         },
     )
 
