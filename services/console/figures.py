@@ -21,7 +21,8 @@ from services.console import runtime_of
 from services.console.charts import Chart, Series
 from services.console.figures_api import CaseFigures, RewardsFigures
 from services.console.mediation_api import ApiError, Unreachable
-from services.console.pages_for import FIGURES_ROLES, api_refused, for_roles
+from services.console.pages_for import FIGURES_ROLES, api_refused
+from services.console.roles import for_roles
 
 blp = Blueprint("figures", __name__, url_prefix="/figures")
 
@@ -195,7 +196,7 @@ def _figures(period: Period) -> tuple[dict[str, Any], dict[str, Any], dict[str, 
 
 
 @blp.get("")
-@for_roles(FIGURES_ROLES)
+@for_roles(*FIGURES_ROLES)
 def charts() -> ResponseReturnValue:
     today = _today()
     try:
@@ -245,7 +246,7 @@ def show_yuan(fen: int) -> str:
 
 
 @blp.get("/annual-report")
-@for_roles(FIGURES_ROLES)
+@for_roles(*FIGURES_ROLES)
 def annual_report() -> ResponseReturnValue:
     today = _today()
     years = list(range(today.year, FIRST_YEAR - 1, -1))

@@ -18,6 +18,7 @@ from flask_babel.speaklater import LazyString
 
 from services.common.staff_auth import Role
 from services.console.leader import breach_count
+from services.console.pages_for import FIGURES_ROLES, OPS_ROLES
 from services.console.roles import current_role, role_name
 from services.console.views import signed_in
 
@@ -58,8 +59,8 @@ NAV: tuple[NavLink, ...] = (
         _roles(R.OFFICER, R.LEADER, R.REVIEWER, R.APPROVER, R.FINANCE),
     ),
     NavLink("rewards.payouts", _l("Payouts"), _roles(R.LEADER, R.FINANCE)),
-    NavLink("figures.charts", _l("The station's figures"), _roles(R.LEADER, R.OPS)),
-    NavLink("ops.messages", _l("SMS failures"), _roles(R.OPS)),
+    NavLink("figures.charts", _l("The station's figures"), _roles(*FIGURES_ROLES)),
+    NavLink("ops.messages", _l("SMS failures"), _roles(*OPS_ROLES)),
 )
 
 blp = Blueprint("home", __name__)

@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from services.console import runtime_of
 from services.console.figures_api import NotifyOps
 from services.console.mediation_api import ApiError, Unreachable
-from services.console.pages_for import OPS_ROLES, api_refused, for_roles
+from services.console.pages_for import OPS_ROLES, api_refused
+from services.console.roles import for_roles
 
 blp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -54,7 +55,7 @@ def _filters() -> tuple[str, str]:
 
 
 @blp.get("/messages")
-@for_roles(OPS_ROLES)
+@for_roles(*OPS_ROLES)
 def messages() -> ResponseReturnValue:
     status, template = _filters()
     context = {"status": status, "template": template, "statuses": SMS_STATUSES}
@@ -87,7 +88,7 @@ def _back() -> ResponseReturnValue:
 
 
 @blp.get("/messages/<uuid:sms_id>/resend")
-@for_roles(OPS_ROLES)
+@for_roles(*OPS_ROLES)
 def confirm_resend(sms_id: uuid.UUID) -> ResponseReturnValue:
     try:
         message = notify().message(sms_id)
@@ -101,7 +102,7 @@ def confirm_resend(sms_id: uuid.UUID) -> ResponseReturnValue:
 
 
 @blp.post("/messages/<uuid:sms_id>/resend")
-@for_roles(OPS_ROLES)
+@for_roles(*OPS_ROLES)
 def resend(sms_id: uuid.UUID) -> ResponseReturnValue:
     api = notify()
     try:

@@ -7,40 +7,18 @@ for them, rather than shown a half-empty page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from services.common.staff_auth import Role
 from services.console.mediation_api import ApiError, Unreachable
-from services.console.views import signed_in
-
-View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
 # Both stats endpoints admit these roles (mediation's and rewards' access tables): counts
 # and sums for running the station, no person in them.
-FIGURES_ROLES = frozenset({"leader", "ops"})
+FIGURES_ROLES = (Role.LEADER, Role.OPS)
 # Notify's ops API admits the ops role only.
-OPS_ROLES = frozenset({"ops"})
-
-
-def for_roles(roles: frozenset[str]) -> Callable[[View], View]:
-    """A page for a signed-in person acting in one of `roles`; others get a 403 page."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-            if session.get("role") not in roles:
-                message = _("This page is not for your role.")
-                return render_template("error.html", message=message), 403
-            return view(*args, **kwargs)
-
-        return signed_in(wrapper)  # type: ignore[return-value]
-
-    return decorate
+OPS_ROLES = (Role.OPS,)
 
 
 def api_refused(error: ApiError | Unreachable, service: str) -> ResponseReturnValue:

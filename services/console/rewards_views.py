@@ -28,7 +28,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from services.common.clock import STATION_TZ
 from services.common.phones import mask_phone
@@ -96,20 +95,7 @@ def _helpers() -> dict[str, Any]:
         "cny": cny,
         "page_size": PAGE_SIZE,
         "other_roles": _other_roles(),
-        "rewards_links": [(e, label) for e, label, roles in _NAV if session.get("role") in roles],
     }
-
-
-# The rewards pages a role can use (after rewards' access table), for the links between them.
-_NAV = (
-    ("rewards.claims", _l("Hazard claims"), {"verifier", "leader", "finance"}),
-    (
-        "rewards.nominations",
-        _l("Nominations"),
-        {"officer", "leader", "reviewer", "approver", "finance"},
-    ),
-    ("rewards.payouts", _l("Payouts"), {"leader", "finance"}),
-)
 
 
 def _other_roles() -> list[str]:

@@ -16,6 +16,8 @@ from playwright.sync_api import Page, expect
 
 from services.common.clock import FrozenClock
 from services.common.db import Database
+from services.common.staff_auth import Role
+from services.console import home
 from services.console.passwords import set_password
 from services.mediation.runtime import MediationRuntime
 from tests.console.conftest import console_settings
@@ -118,7 +120,12 @@ def test_the_leader_sees_a_breach_and_acts_on_it(
     _shot(page, "leader-no-breaches")
 
 
-def test_a_role_without_pages_is_told_so(url: str, page: Page) -> None:
+def test_a_role_without_pages_is_told_so(
+    url: str, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verifier as a role new to the station would be: no first page, no page to link.
+    monkeypatch.delitem(home.ROLE_HOME, Role.VERIFIER)
+    monkeypatch.setattr(home, "NAV", tuple(n for n in home.NAV if Role.VERIFIER not in n.roles))
     _sign_in(page, url, "grid-wang")
     expect(page.get_by_role("heading", name="暂无页面")).to_be_visible()
     expect(page.locator("#no-page-yet")).to_contain_text("核查员")

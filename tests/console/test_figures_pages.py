@@ -155,7 +155,7 @@ def test_the_figures_are_for_the_leader_and_ops_only(station_app: Flask) -> None
     for path in ("/figures", "/figures/annual-report"):
         refused = officer.get(path)
         assert refused.status_code == 403
-        assert "此页面不对您的角色开放" in text(refused)
+        assert "此页面不对您的角色（社区民警）开放" in text(refused)
         assert ops.get(path).status_code == 200
     assert station_app.test_client().get("/figures").status_code == 302  # to the sign-in
 

@@ -200,3 +200,14 @@ def test_the_pages_speak_english_when_asked(browser: FlaskClient, rewards: Rewar
     listed = text(browser.get("/rewards/claims"))
     assert "Hazard claims: Awaiting verification" in listed
     assert "Is the hazard real?" in text(browser.get(f"/rewards/claims/{claim_id}"))
+
+
+def test_a_rewards_page_links_the_roles_pages_once(browser: FlaskClient) -> None:
+    signed_in_as(browser, "leader-cheng")
+
+    page = text(browser.get("/rewards/claims"))
+
+    # The console's one navigation, not a second one of the rewards pages beside it.
+    assert page.count("<nav") == 1
+    for path in ("/rewards/claims", "/rewards/nominations", "/rewards/payouts", "/figures"):
+        assert page.count(f'href="{path}"') == 1, path

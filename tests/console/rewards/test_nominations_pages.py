@@ -172,3 +172,18 @@ def test_finance_pays_an_approved_award_from_its_queue(
     page = submit(browser, _page(nomination_id), "pay")
     assert "已发放" in page and "200.00 元" in page
     assert load(rewards, nomination_id).status == "paid"
+
+
+def test_switching_role_lands_on_the_new_roles_first_page(browser: FlaskClient) -> None:
+    signed_in_as(browser, "reviewer-zhang")
+    page = browser.get("/rewards/nominations")
+
+    answer = browser.post(
+        "/rewards/role",
+        data={"csrf_token": csrf_of(page), "role": "approver"},
+        follow_redirects=True,
+    )
+
+    assert answer.status_code == 200
+    assert [r.headers["Location"] for r in answer.history] == ["/", "/rewards/nominations"]
+    assert "<h1>奖励推荐：等您处理</h1>" in text(answer)
