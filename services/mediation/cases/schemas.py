@@ -95,7 +95,7 @@ def fields_by_action() -> str:
     return describe_fields(FIELDS_OF, STAFF_ACTIONS)
 
 
-class TransitionIn(Schema):
+class CaseTransitionIn(Schema):
     """`{"action": …, …}`: the action's own fields are checked by its command."""
 
     class Meta:

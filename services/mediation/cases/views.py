@@ -26,9 +26,9 @@ from services.mediation.cases.schemas import (
     CaseListItemOut,
     CaseOut,
     CaseQueryArgs,
+    CaseTransitionIn,
     StatsOut,
     StatsQueryArgs,
-    TransitionIn,
     fields_by_action,
 )
 from services.mediation.desks import service as desks
@@ -106,7 +106,7 @@ class CaseItem(MethodView):
 @blp.route("/<uuid:case_id>/transitions")
 class CaseTransitions(MethodView):
     @blp.arguments(
-        TransitionIn,
+        CaseTransitionIn,
         example={"action": "accept", "risk_grade": "B"},
         description="An action and its fields (* required):\n" + fields_by_action(),
     )

@@ -55,7 +55,7 @@ def fields_by_action() -> str:
     return describe_fields(FIELDS_OF, [a.value for a in Action])
 
 
-class TransitionIn(Schema):
+class ClaimTransitionIn(Schema):
     """`{"action": …, …}`: the action's own fields are checked by its command."""
 
     class Meta:

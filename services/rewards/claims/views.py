@@ -24,7 +24,7 @@ from services.rewards.claims.schemas import (
     ClaimListItemOut,
     ClaimOut,
     ClaimQueryArgs,
-    TransitionIn,
+    ClaimTransitionIn,
     fields_by_action,
 )
 from services.rewards.runtime import RewardsRuntime
@@ -88,7 +88,7 @@ class ClaimItem(MethodView):
 @blp.route("/<uuid:claim_id>/transitions")
 class ClaimTransitions(MethodView):
     @blp.arguments(
-        TransitionIn,
+        ClaimTransitionIn,
         example={"action": "verify", "confirmed": True, "severity": "medium"},
         description="An action and its fields (* required):\n" + fields_by_action(),
     )

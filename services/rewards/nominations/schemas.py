@@ -71,7 +71,7 @@ FIELDS_OF: dict[Action, type[Schema]] = {
 STAFF_ACTIONS = [a.value for a in Action if a != Action.END_NOTICE]
 
 
-class TransitionIn(Schema):
+class NominationTransitionIn(Schema):
     """`{"action": …, …}`: the action's own fields are checked by its command."""
 
     class Meta:

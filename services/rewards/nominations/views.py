@@ -27,7 +27,7 @@ from services.rewards.nominations.schemas import (
     NominationListItemOut,
     NominationOut,
     NominationQueryArgs,
-    TransitionIn,
+    NominationTransitionIn,
 )
 from services.rewards.runtime import RewardsRuntime
 
@@ -114,7 +114,9 @@ class NominationItem(MethodView):
 
 @blp.route("/nominations/<uuid:nomination_id>/transitions")
 class NominationTransitions(MethodView):
-    @blp.arguments(TransitionIn, example={"action": "review", "recommend": True, "tier": "merit"})
+    @blp.arguments(
+        NominationTransitionIn, example={"action": "review", "recommend": True, "tier": "merit"}
+    )
     @blp.response(200, NominationOut)
     @blp.alt_response(409, schema=IllegalTransitionOut, description="Not from this status")
     @blp.alt_response(403, description="The caller's role or identity may not")
