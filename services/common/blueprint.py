@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -11,6 +12,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from services.common import json_input
+from services.common.db import Database
 
 
 class GuardedParser(FlaskParser):
@@ -41,3 +43,22 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             "description": "Pagination metadata, a JSON object",
             "content": {"application/json": {"schema": PaginationMetadataSchema}},
         }
+
+
+def one_page(
+    db: Database,
+    lister: Callable[..., tuple[list[Any], int]],
+    pagination_parameters: Any,
+    **filters: Any,
+) -> list[Any]:
+    """One page of a list view, read in one session: `lister(session, offset=, limit=,
+    **filters)` returns the page and the total, which goes to the `X-Pagination` header."""
+    with db.sessions() as session:
+        page, total = lister(
+            session,
+            offset=pagination_parameters.first_item,
+            limit=pagination_parameters.page_size,
+            **filters,
+        )
+    pagination_parameters.item_count = total
+    return page

@@ -49,6 +49,10 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
 
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON; a refusal with more to say (a workflow's 409) overrides it."""
+        return error_body(self.status, self.message, reason=self.reason)
+
 
 class NotFound(DomainError):
     status = 404

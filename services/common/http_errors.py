@@ -47,7 +47,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> ResponseReturnValue:
-        return jsonify(error_body(error.status, error.message, reason=error.reason)), error.status
+        return jsonify(error.body()), error.status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:

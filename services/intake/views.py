@@ -9,7 +9,7 @@ from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
-from services.common.blueprint import Blueprint
+from services.common.blueprint import Blueprint, one_page
 from services.common.runtime import after_response
 from services.intake import idempotency, service
 from services.intake.auth import Caller, authenticate
@@ -162,16 +162,10 @@ class Reports(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """The agency's own reports, newest first."""
-        with _runtime().db.sessions() as session:
-            page, total = service.list_reports(
-                session,
-                agency_id=_caller().agency_id,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-                **args,
-            )
-        pagination_parameters.item_count = total
-        return page
+        agency_id = _caller().agency_id
+        return one_page(
+            _runtime().db, service.list_reports, pagination_parameters, agency_id=agency_id, **args
+        )
 
 
 @blp.route("/<uuid:report_id>")

@@ -11,7 +11,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from services.common.blueprint import Blueprint
+from services.common.blueprint import Blueprint, one_page
 from services.common.phones import normalise_mobile
 from services.common.staff_auth import require_staff
 from services.notify import optouts, receipts, service
@@ -52,15 +52,7 @@ class Messages(MethodView):
     @ops.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """Messages, newest first (numbers masked)."""
-        with _runtime().db.sessions() as session:
-            page, total = service.list_messages(
-                session,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-                **args,
-            )
-        pagination_parameters.item_count = total
-        return page
+        return one_page(_runtime().db, service.list_messages, pagination_parameters, **args)
 
     @ops.arguments(MessageIn)
     @ops.response(202, MessageOut)
@@ -129,14 +121,7 @@ class OptOuts(MethodView):
     @ops.paginate()
     def get(self, pagination_parameters: Any) -> list[Any]:
         """Numbers that get no SMS (masked), newest first."""
-        with _runtime().db.sessions() as session:
-            page, total = optouts.page(
-                session,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-            )
-        pagination_parameters.item_count = total
-        return page
+        return one_page(_runtime().db, optouts.page, pagination_parameters)
 
 
 @ops.route("/opt-outs/<phone>")

@@ -6,17 +6,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, jsonify
+from flask import current_app, g, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 
-from services.common.blueprint import Blueprint
+from services.common.blueprint import Blueprint, one_page
 from services.common.runtime import after_response
 from services.common.staff_auth import Caller, endpoint_guard
 from services.common.transitions import (
     IDEMPOTENCY_KEY_PARAMETER,
     IllegalTransitionOut,
-    TransitionRefused,
     idempotency_key,
 )
 from services.mediation.cases import service, stats
@@ -68,11 +67,6 @@ blp.before_request(
 )
 
 
-@blp.errorhandler(TransitionRefused)
-def _refused(error: TransitionRefused) -> tuple[Response, int]:
-    return jsonify(error.body()), error.status
-
-
 @blp.route("")
 class Cases(MethodView):
     @blp.arguments(CaseQueryArgs, location="query")
@@ -80,17 +74,9 @@ class Cases(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """The cases the caller may see, soonest due first (phones masked)."""
-        who = caller()
-        with runtime().db.sessions() as session:
-            page, total = service.list_cases(
-                session,
-                caller=who,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-                **args,
-            )
-        pagination_parameters.item_count = total
-        return page
+        return one_page(
+            runtime().db, service.list_cases, pagination_parameters, caller=caller(), **args
+        )
 
 
 @blp.route("/<uuid:case_id>")

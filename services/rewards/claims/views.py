@@ -6,15 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import current_app, jsonify
 from flask.views import MethodView
 
-from services.common.blueprint import Blueprint
+from services.common.blueprint import Blueprint, one_page
 from services.common.runtime import after_response
 from services.common.transitions import (
     IDEMPOTENCY_KEY_PARAMETER,
     IllegalTransitionOut,
-    TransitionRefused,
     idempotency_key,
 )
 from services.rewards.access import Endpoint, caller, guard
@@ -53,11 +52,6 @@ blp.before_request(
 )
 
 
-@blp.errorhandler(TransitionRefused)
-def _refused(error: TransitionRefused) -> tuple[Response, int]:
-    return jsonify(error.body()), error.status
-
-
 @blp.route("")
 class Claims(MethodView):
     @blp.arguments(ClaimQueryArgs, location="query")
@@ -65,15 +59,7 @@ class Claims(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """Hazard claims, oldest first (phones masked)."""
-        with runtime().db.sessions() as session:
-            page, total = service.list_claims(
-                session,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-                **args,
-            )
-        pagination_parameters.item_count = total
-        return page
+        return one_page(runtime().db, service.list_claims, pagination_parameters, **args)
 
 
 @blp.route("/<uuid:claim_id>")

@@ -5,16 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import current_app, jsonify
 from flask.views import MethodView
 
-from services.common.blueprint import Blueprint
+from services.common.blueprint import Blueprint, one_page
 from services.common.runtime import after_response
 from services.common.transitions import (
     IDEMPOTENCY_KEY_PARAMETER,
-    FieldsRefused,
     IllegalTransitionOut,
-    TransitionRefused,
     idempotency_key,
 )
 from services.rewards.access import Endpoint, caller, guard
@@ -62,12 +60,6 @@ blp.before_request(
 )
 
 
-@blp.errorhandler(TransitionRefused)
-@blp.errorhandler(FieldsRefused)
-def _refused(error: TransitionRefused | FieldsRefused) -> tuple[Response, int]:
-    return jsonify(error.body()), error.status
-
-
 @blp.route("/nominations")
 class Nominations(MethodView):
     @blp.arguments(NominationQueryArgs, location="query")
@@ -75,17 +67,9 @@ class Nominations(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """The nominations the caller may see, soonest due first (phones masked)."""
-        who = caller()
-        with runtime().db.sessions() as session:
-            page, total = service.list_nominations(
-                session,
-                caller=who,
-                offset=pagination_parameters.first_item,
-                limit=pagination_parameters.page_size,
-                **args,
-            )
-        pagination_parameters.item_count = total
-        return page
+        return one_page(
+            runtime().db, service.list_nominations, pagination_parameters, caller=caller(), **args
+        )
 
     @blp.arguments(NominationIn)
     @blp.response(201, NominationOut)
