@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,10 +33,22 @@ from celery import Celery, Task
 from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
-from sqlalchemy import String, Text, delete, func, or_, select, text, update
+from sqlalchemy import (
+    String,
+    Text,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.celery_app import (
@@ -47,7 +60,7 @@ from services.common.clock import Clock
 from services.common.contracts import Contract
 from services.common.db import Database
 from services.common.logging import mask_personal_data
-from services.common.outages import BROKER
+from services.common.outages import BROKER, DATABASE, is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +68,10 @@ _PENDING_KEY = "outbox_pending"
 # After the broker refuses a message, the fast path stands aside this long and leaves the
 # rows to the periodic relay, so that requests do not each wait for a dead broker.
 FAST_PATH_PAUSE_SECONDS = 10.0
+# The periodic relay leaves a new row this long to the fast path of the transaction that
+# wrote it, which hands it over right after the commit without locking it. A row older
+# than this, or one the fast path tried and the broker refused, is the relay's.
+FAST_PATH_GRACE = timedelta(seconds=5)
 # Errors that trying again cannot fix: the message is parked at once. A contract's
 # ValidationError covers a newer version than the consumer knows (NewerVersion).
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ValidationError, DataError)
@@ -64,6 +81,15 @@ _ERROR_CHARS = 2000
 # Dead letters are keyed by message id; a message too malformed to have one gets an id
 # derived from its content, so parking it twice still finds one row.
 _UNNAMED_MESSAGES = uuid.UUID("6f1d7e0a-3c57-4a8e-9a57-1b0c2b7e5d10")
+
+
+@dataclass(frozen=True)
+class _Written:
+    """An outbox row written in the current transaction, kept to hand over after its commit."""
+
+    id: uuid.UUID
+    task: str
+    payload: dict[str, Any]
 
 
 class OutboxMixin:
@@ -169,6 +195,9 @@ class Messaging:
         self.retention = retention
         self.retry_backoff_max = RETRY_BACKOFF_MAX_SECONDS
         self._fast_path_paused_until = 0.0
+        # Built once: on the hot path, building the statement cost as much as running it.
+        self._mark_sent = self._marking(sent=True)
+        self._mark_tried = self._marking(sent=False)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -188,7 +217,7 @@ class Messaging:
         session.add(
             self.outbox(id=outbox_id, task=task, payload=payload, created_at=self.clock.now())  # type: ignore[call-arg]
         )
-        session.info.setdefault(_PENDING_KEY, []).append(outbox_id)
+        session.info.setdefault(_PENDING_KEY, []).append(_Written(outbox_id, task, payload))
 
     @contextmanager
     def transaction(
@@ -200,62 +229,142 @@ class Messaging:
         """
         with self.db.transaction() as session:
             yield session
-            pending: list[uuid.UUID] = list(session.info.pop(_PENDING_KEY, []))
-        if pending and time.monotonic() >= self._fast_path_paused_until:
+            written: list[_Written] = list(session.info.pop(_PENDING_KEY, []))
+        if written and time.monotonic() >= self._fast_path_paused_until:
             if defer is None:
-                self.relay(ids=pending)
+                self.hand_over(written)
             else:
-                defer(lambda: self.relay(ids=pending))
+                defer(lambda: self.hand_over(written))
 
     # -- relaying ----------------------------------------------------------------------
+
+    def hand_over(self, written: list[_Written]) -> int:
+        """The fast path: publish rows just committed, then mark them in one statement.
+
+        The rows are in memory, so nothing is read back and no transaction is opened: one
+        UPDATE, committed without waiting for the disk. The periodic relay leaves rows this
+        young alone (FAST_PATH_GRACE), so the two do not normally both send one; a row
+        that is not handed over here (broker refused, process died) it sends after that.
+        Returns how many went out.
+        """
+        published: list[uuid.UUID] = []
+        refused: list[uuid.UUID] = []
+        for row in written:
+            if not self._send(row.id, row.task, row.payload, tries=0, retry=False):
+                self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
+                refused.append(row.id)
+                break
+            published.append(row.id)
+        if published:
+            self._mark(published, sent=True)
+        if refused:  # an attempt all the same; rare, so its own statement
+            self._mark(refused, sent=False)
+        return len(published)
+
+    def _send(
+        self, row_id: uuid.UUID, task: str, payload: dict[str, Any], *, tries: int, retry: bool
+    ) -> bool:
+        """Hand one row's message to the broker; False if the broker refused it."""
+        kwargs: dict[str, Any] = {"message": payload}
+        if tries:
+            kwargs["tries"] = tries
+        try:
+            self.celery.send_task(
+                task,
+                kwargs=kwargs,
+                task_id=str(row_id),
+                retry=retry,
+                # What Celery logs and shows of the arguments: not the payload, which
+                # holds phones and names (and whose repr costs more than the rest of the
+                # send).
+                argsrepr="()",
+                kwargsrepr=KWARGS_REPR,
+            )
+        except (BrokerError, OSError) as exc:
+            BROKER.failed(exc, doing=f"publishing {task}")  # once an outage
+            return False
+        BROKER.recovered()
+        return True
+
+    def _marking(self, *, sent: bool) -> Update:
+        """The statement of `_mark`, taking `ids` and `now`."""
+        outbox = self.outbox
+        values: dict[str, Any] = {"attempts": outbox.attempts + 1}
+        if sent:
+            values["published_at"] = bindparam("now")
+        statement = (
+            update(outbox)
+            .where(outbox.id.in_(bindparam("ids", expanding=True)), outbox.published_at.is_(None))
+            .values(values)
+        )
+        if self.db.engine.dialect.name == "postgresql":
+            # An uncorrelated subquery runs once, at the start (a one-time filter).
+            setting = func.set_config("synchronous_commit", "off", True)
+            statement = statement.where(select(setting).scalar_subquery().is_not(None))
+        return statement
+
+    def _mark(self, ids: list[uuid.UUID], *, sent: bool) -> None:
+        """An attempt on rows the fast path tried, and `published_at` if `sent`: one
+        autocommit statement.
+
+        On PostgreSQL it commits without waiting for the disk (the statement sets
+        `synchronous_commit` for its own transaction, `lazy_commit`'s reasoning). A mark
+        lost to a crash or an outage means the periodic relay sends the row again, and
+        the consumer's record of processed messages drops the copy.
+        """
+        statement = self._mark_sent if sent else self._mark_tried
+        try:
+            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(statement, {"ids": ids, "now": self.clock.now()})
+        except SQLAlchemyError as exc:
+            if not is_database_outage(exc):
+                raise
+            DATABASE.failed(exc, doing=f"marking {len(ids)} {self.service} messages tried")
 
     def relay(self, *, ids: list[uuid.UUID] | None = None, limit: int = 200) -> int:
         """Publish unpublished outbox rows (only `ids` if given); returns how many went out.
 
         Rows are locked while they are published (SKIP LOCKED where the database has it),
         so two relays do not normally publish the same row; if one ever does, the
-        receiver's record of processed messages makes the copy harmless.
+        receiver's record of processed messages makes the copy harmless. Without `ids`
+        (the periodic relay), rows written in the last FAST_PATH_GRACE and not yet tried
+        are left to the fast path of the transaction that wrote them.
         """
-        outbox = self.outbox
-        # Columns, not ORM objects, and one UPDATE for the lot: on the hot path (two
-        # messages after every report) the unit of work cost more than the statements.
+        outbox, now = self.outbox, self.clock.now()
+        # Columns, not ORM objects, and one UPDATE for the lot: the unit of work cost more
+        # than the statements.
         query = (
             select(outbox.id, outbox.task, outbox.payload, outbox.tries)
             .where(outbox.published_at.is_(None))
-            .where(or_(outbox.due_at.is_(None), outbox.due_at <= self.clock.now()))
             .order_by(outbox.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         if ids is not None:
-            query = query.where(outbox.id.in_(ids))
+            query = query.where(outbox.id.in_(ids)).where(
+                or_(outbox.due_at.is_(None), outbox.due_at <= now)
+            )
+        else:
+            query = query.where(
+                or_(
+                    # Not yet tried, and young: its fast path may be sending it right now.
+                    and_(
+                        outbox.due_at.is_(None),
+                        or_(outbox.attempts > 0, outbox.created_at <= now - FAST_PATH_GRACE),
+                    ),
+                    outbox.due_at <= now,
+                )
+            )
         published: list[uuid.UUID] = []
         tried: list[uuid.UUID] = []  # sent, or refused by the broker: an attempt either way
         with self.db.transaction() as session:
             lazy_commit(session)
             for row_id, task, payload, tries in session.execute(query).all():
                 tried.append(row_id)
-                kwargs: dict[str, Any] = {"message": payload}
-                if tries:
-                    kwargs["tries"] = tries
-                try:
-                    self.celery.send_task(
-                        task,
-                        kwargs=kwargs,
-                        task_id=str(row_id),
-                        retry=ids is None,
-                        # What Celery logs and shows of the arguments: not the payload,
-                        # which holds phones and names (and whose repr costs more than
-                        # the rest of the send).
-                        argsrepr="()",
-                        kwargsrepr=KWARGS_REPR,
-                    )
-                except (BrokerError, OSError) as exc:
-                    BROKER.failed(exc, doing=f"publishing {task}")  # once an outage
+                if not self._send(row_id, task, payload, tries=tries, retry=ids is None):
                     if ids is not None:
                         self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
                     break
-                BROKER.recovered()
                 published.append(row_id)
             if published:
                 session.execute(

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.celery_app import create_celery
+from services.common.clock import FrozenClock
 from services.common.contracts import RECORD_REPORT_EVENT, SEND_SMS
-from services.common.messaging import Messaging
+from services.common.messaging import FAST_PATH_GRACE, Messaging
 from services.intake.models import DeadLetter, OutboxMessage, ProcessedMessage
 from services.intake.runtime import IntakeRuntime
 from tests import infra
@@ -126,6 +127,41 @@ def test_relay_does_not_publish_a_row_twice(intake: IntakeRuntime, redis_url: st
     intake.messaging.relay(ids=[message_id])
 
     assert list(queued(redis_url, "notify")) == [str(message_id)]
+
+
+def test_a_row_whose_hand_over_never_ran_is_left_alone_for_the_grace_then_relayed(
+    intake: IntakeRuntime, redis_url: str
+) -> None:
+    # The process died between the commit and the hand-over: the row is committed, untried.
+    with intake.db.transaction() as session:
+        message_id = intake.messaging.publish(session, SEND_SMS, sms_request())
+
+    intake.messaging.relay()  # a periodic run during the grace: the fast path's row still
+    assert str(message_id) not in queued(redis_url, "notify")
+
+    assert isinstance(intake.clock, FrozenClock)
+    intake.clock.advance(FAST_PATH_GRACE)
+    assert intake.messaging.relay() == 1
+
+    assert list(queued(redis_url, "notify")) == [str(message_id)]
+    row = outbox_row(intake, message_id)
+    assert row is not None and row.published_at == intake.clock.now() and row.attempts == 1
+
+
+def test_the_fast_path_marks_what_it_sent_so_the_relay_never_sends_it_again(
+    intake: IntakeRuntime, redis_url: str
+) -> None:
+    with intake.messaging.transaction() as session:
+        first = intake.messaging.publish(session, SEND_SMS, sms_request())
+        second = intake.messaging.publish(session, SEND_SMS, sms_request())
+
+    for message_id in (first, second):
+        row = outbox_row(intake, message_id)
+        assert row is not None and row.published_at == NOW and row.attempts == 1
+    assert isinstance(intake.clock, FrozenClock)
+    intake.clock.advance(FAST_PATH_GRACE * 2)
+    assert intake.messaging.relay() == 0
+    assert sorted(queued(redis_url, "notify")) == sorted([str(first), str(second)])
 
 
 def event_message(report_id: uuid.UUID) -> dict[str, Any]:
