@@ -38,6 +38,17 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
     ARGUMENTS_PARSER = GuardedParser()
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's `arguments`, with a schema class made into its instance once.
+
+        Given a class, webargs makes a new instance on every request, and each instance
+        its nested schemas anew (four for a report, each building its fields).
+        Marshmallow schemas keep no state between loads, so one instance serves all.
+        """
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
             "description": "Pagination metadata, a JSON object",
