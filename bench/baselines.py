@@ -70,8 +70,8 @@ class ChainSampler(CelerySampler):
     hops: int = HOPS_TO_SMS
 
     def send(self, i: int) -> None:
+        self.sent[i] = time.time()  # before the publish, as CelerySampler.send says
         self.app.send_task(HOP_TASK, args=[i, str(self.stamps), self.hops])
-        self.sent[i] = time.time()
 
 
 class Sampler(Protocol):

@@ -111,8 +111,11 @@ class CelerySampler:
     sent: dict[int, float] = field(default_factory=dict)
 
     def send(self, i: int) -> None:
-        self.app.send_task(STAMP_TASK, args=[i, str(self.stamps)])
+        # Timed from before the publish, as a report is timed from its 202, which goes
+        # out before its message is handed to the broker (and a fast worker may run the
+        # task before send_task returns).
         self.sent[i] = time.time()
+        self.app.send_task(STAMP_TASK, args=[i, str(self.stamps)])
 
     def collect(self) -> Latencies:
         """Each measured task's send → the moment it ran."""

@@ -43,11 +43,17 @@ class LoadResult:
     errors: int  # no answer (timeout, refused connection)
     seconds: float
     processes: int
+    server_cpu_seconds: float = 0.0  # the server's processes, if measured (bench.cpu)
 
     @property
     def rate(self) -> float:
         """Accepted requests per second."""
         return self.accepted / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """The server's CPU milliseconds per accepted request (0 if not measured)."""
+        return 1000 * self.server_cpu_seconds / self.accepted if self.accepted else 0.0
 
 
 def split(total: int, parts: int) -> list[int]:

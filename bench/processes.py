@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -104,11 +105,39 @@ class Child:
 
     def started_pids(self) -> list[int]:
         """The pids `fengqiao run` reported starting ("started <name> (pid <n>)")."""
+        return [pid for _name, pid in self._started()]
+
+    def running_children(self) -> dict[str, int]:
+        """Each process `fengqiao run` started, by name: the pid of its latest start."""
+        return dict(self._started())
+
+    def _started(self) -> list[tuple[str, int]]:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return []
-        return [int(pid) for pid in re.findall(r"^started \S+ \(pid (\d+)\)$", text, re.M)]
+        found = re.findall(r"^started (\S+) \(pid (\d+)\)$", text, re.M)
+        return [(name, int(pid)) for name, pid in found]
+
+
+@contextlib.contextmanager
+def paused(pgids: list[int]) -> Iterator[None]:
+    """The process groups stopped (SIGSTOP) for the block, then continued however it ends.
+
+    A stopped worker takes no CPU and no message; what is sent meanwhile waits on the
+    broker, well within its visibility timeout for a pause of seconds.
+    """
+    stopped = []
+    try:
+        for pgid in pgids:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGSTOP)
+                stopped.append(pgid)
+        yield
+    finally:
+        for pgid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGCONT)
 
 
 def kill_group(pgid: int) -> None:

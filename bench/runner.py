@@ -17,6 +17,7 @@ from bench import backends
 from bench.bare_celery import QUEUE, create_app
 from bench.bare_writes import DATABASE_VARIABLE
 from bench.baselines import ChainSampler, same_writes_database, sample_interleaved
+from bench.cpu import with_server_cpu
 from bench.environment import HOST, free_ports, overridden, python_path
 from bench.latency import (
     CelerySampler,
@@ -29,7 +30,7 @@ from bench.load import Load, LoadResult, run_load
 from bench.options import Options
 from bench.planned import Planned, planned
 from bench.probes import Backlog, Probes
-from bench.processes import Child, ProcessError, kill_group, wait_ready
+from bench.processes import Child, ProcessError, kill_group, paused, wait_ready
 from services.cli.demo import demo_key, seed_stories
 from services.common.config import SERVICES
 
@@ -52,7 +53,8 @@ class Result:
     timelines_with_sms: int
     bare_load: LoadResult
     writes_load: LoadResult  # a bare endpoint doing one report's writes
-    system_load: LoadResult
+    alone_load: LoadResult  # intake with the workers and beat paused, as the baselines run
+    system_load: LoadResult  # intake while the workers work off what came before
     backlog: Backlog
 
 
@@ -170,7 +172,8 @@ class Bench:
         with _running(child, CHILD_STOP_SECONDS):
             wait_ready([f"http://{HOST}:{self.bare_port}/readyz"], [child], 60.0)
             say(f"{name}: {self.options.requests} POSTs, {self.options.concurrency} clients")
-            return run_load(self._load(f"http://{HOST}:{self.bare_port}/v1/reports"))
+            load = self._load(f"http://{HOST}:{self.bare_port}/v1/reports")
+            return with_server_cpu(child.pid, lambda: run_load(load))
 
     def same_writes(self) -> LoadResult:
         """A bare endpoint making one report's inserts in one transaction, accepted POSTs/s."""
@@ -181,14 +184,30 @@ class Bench:
         ):
             return self._bare_run("same-writes Flask", "bench.bare_writes:app", "bare-writes.log")
 
-    def throughput(self) -> tuple[LoadResult, LoadResult]:
-        """Bare Flask's and intake's accepted POSTs per second: (bare, system)."""
+    def throughput(self, system: Child) -> tuple[LoadResult, LoadResult, LoadResult]:
+        """Accepted POSTs per second of bare Flask, of intake alone, and of intake while
+        the workers run: (bare, alone, busy).
+
+        The baselines run with nothing else on the machine, so intake is measured that way
+        too: its workers and beat paused (`paused`), the messages waiting on the broker.
+        Then again with them running, on the two CPUs the workers share with the APIs,
+        working off the first run's reports meanwhile.
+        """
         # The bare app goes first, while the system is idle (as the bare app is while
         # the system is measured) and before the system's load leaves a backlog behind.
         bare = self._bare_run("bare Flask", "bench.bare_flask:app", "bare-flask.log")
-        say(f"intake: {self.options.requests} POSTs, {self.options.concurrency} clients")
-        system = run_load(self._load(f"{self.intake_url}/v1/reports"))
-        return bare, system
+        load = self._load(f"{self.intake_url}/v1/reports")
+        children = system.running_children()
+        api = children["intake-api"]
+        background = [
+            pid for name, pid in children.items() if name.endswith("-worker") or name == "beat"
+        ]
+        say(f"intake, workers paused: {self.options.requests} POSTs")
+        with paused(background):
+            alone = with_server_cpu(api, lambda: run_load(load))
+        say(f"intake, workers running: {self.options.requests} POSTs")
+        busy = with_server_cpu(api, lambda: run_load(load))
+        return bare, alone, busy
 
 
 def run(options: Options, workdir: Path) -> Result:
@@ -236,7 +255,7 @@ def run(options: Options, workdir: Path) -> Result:
             system_latency, bare_latency, chain_latency, with_sms = bench.latency()
             system.check_alive()
             writes_load = bench.same_writes()  # while the system is idle, as bare Flask is
-            bare_load, system_load = bench.throughput()
+            bare_load, alone_load, system_load = bench.throughput(system)
             say(f"watching the workers work off the backlog for {BACKLOG_WINDOW_SECONDS:g} s")
             backlog = probes.watch_backlog(BACKLOG_WINDOW_SECONDS)
             system.check_alive()
@@ -256,6 +275,7 @@ def run(options: Options, workdir: Path) -> Result:
             timelines_with_sms=with_sms,
             bare_load=bare_load,
             writes_load=writes_load,
+            alone_load=alone_load,
             system_load=system_load,
             backlog=backlog,
         )
