@@ -7,9 +7,11 @@ coordinates. The first report earns the reward; later ones are linked to it.
 from __future__ import annotations
 
 import math
+import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
@@ -33,7 +35,22 @@ def _address_key(address: str | None) -> str:
     return "".join((address or "").split()).lower()
 
 
-def _same_place(earlier: Report, location: dict[str, Any], radius_m: float) -> bool:
+class Place(Protocol):
+    village: str
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
+class Original:
+    """The earlier report a duplicate is linked to."""
+
+    id: uuid.UUID
+    tracking_code: str
+
+
+def _same_place(earlier: Place, location: dict[str, Any], radius_m: float) -> bool:
     lat, lon = location.get("lat"), location.get("lon")
     if None not in (lat, lon, earlier.lat, earlier.lon):
         return distance_m(earlier.lat, earlier.lon, lat, lon) <= radius_m  # type: ignore[arg-type]
@@ -61,7 +78,7 @@ def find_original(
     test: bool,
     rules: IntakeRules,
     now: datetime,
-) -> Report | None:
+) -> Original | None:
     """The first report of this hazard at this place within the window, if there is one."""
     place = Report.village == location["village"]
     lat, lon = location.get("lat"), location.get("lon")
@@ -72,8 +89,13 @@ def find_original(
             Report.lat.between(lat - dlat, lat + dlat), Report.lon.between(lon - dlon, lon + dlon)
         )
         place = or_(place, near)
-    candidates = session.scalars(
-        select(Report)
+    # Only the columns the comparison needs, as rows: at a busy place there are many
+    # earlier reports, and loading each as an object (JSON columns and all) cost more
+    # than the rest of the request.
+    candidates = session.execute(
+        select(
+            Report.id, Report.tracking_code, Report.village, Report.address, Report.lat, Report.lon
+        )
         .where(
             Report.hazard_category == category,
             Report.created_at >= now - rules.duplicate_window,
@@ -83,4 +105,7 @@ def find_original(
         )
         .order_by(Report.created_at)
     )
-    return next((r for r in candidates if _same_place(r, location, rules.duplicate_radius_m)), None)
+    for row in candidates:
+        if _same_place(row, location, rules.duplicate_radius_m):
+            return Original(id=row.id, tracking_code=row.tracking_code)
+    return None

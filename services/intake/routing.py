@@ -45,18 +45,19 @@ def tracking_url(public_base_url: str, tracking_code: str) -> str:
 
 
 def messages_for(
-    report: Report, *, public_base_url: str | None = None
+    report: Report, *, original_code: str | None = None, public_base_url: str | None = None
 ) -> list[tuple[Contract, dict[str, Any]]]:
     """Everything intake tells the other services when it accepts `report` (首问必答).
 
-    A duplicate hazard goes to no owner (it earns no second reward), but its reporter
-    still gets an answer. Where the station has a public address, the answer links the
-    report's tracking page (a template of its own, as providers approve each text).
+    A duplicate hazard (of the report whose tracking code is `original_code`) goes to no
+    owner (it earns no second reward), but its reporter still gets an answer. Where the
+    station has a public address, the answer links the report's tracking page (a
+    template of its own, as providers approve each text).
     """
     template, params = "report_received", {"tracking_code": report.tracking_code}
-    if report.duplicate_of is not None:
+    if original_code is not None:
         template = "report_duplicate"
-        params["original_code"] = report.duplicate_of.tracking_code
+        params["original_code"] = original_code
     if public_base_url is not None:
         template += "_link"
         params["track_url"] = tracking_url(public_base_url, report.tracking_code)
@@ -69,7 +70,7 @@ def messages_for(
         "report_id": report.id,
         "test": report.test,
     }
-    if report.duplicate_of is not None:
+    if original_code is not None:
         return [(SEND_SMS, acknowledgement)]
     return [
         (OWNER_BY_KIND[report.kind], report_submitted(report)),

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.contracts import TimelineEvent
@@ -22,6 +22,9 @@ from services.intake.auth import Caller
 from services.intake.callbacks import service as callbacks
 from services.intake.models import Agency, Report, ReportEvent, Village
 from services.intake.rules import IntakeRules
+
+_REPORTS = cast(Table, Report.__table__)
+_REPORT_EVENTS = cast(Table, ReportEvent.__table__)
 
 AGENCY_KINDS = ("grid", "community", "government", "enterprise", "school", "volunteer")
 
@@ -110,56 +113,72 @@ class SubmitReport:
                 rules=rules,
                 now=now,
             )
-        report = Report(
-            id=uuid.uuid4(),
-            tracking_code=new_code(),
-            agency_id=self.caller.agency_id,
-            kind=data["kind"],
-            status="received" if original is None else "duplicate",
-            summary=data["summary"],
-            details=data.get("details"),
-            occurred_at=data["occurred_at"],
-            village=location["village"],
-            address=location.get("address"),
-            lat=location.get("lat"),
-            lon=location.get("lon"),
-            reporter=data["reporter"],
-            parties=data.get("parties", []),
-            hazard=hazard,
-            hazard_category=hazard["category"] if hazard else None,
-            nominee=data.get("nominee"),
-            test=self.caller.test,
-            duplicate_of=original,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(report)
-        session.add(
-            ReportEvent(
-                message_id=uuid.uuid4(),
-                report=report,
-                at=now,
-                event=IntakeEvent.RECEIVED,
-                service="intake",
-                detail=f"accepted with tracking code {report.tracking_code}",
+        columns: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "tracking_code": new_code(),
+            "agency_id": self.caller.agency_id,
+            "kind": data["kind"],
+            "status": "received" if original is None else "duplicate",
+            "summary": data["summary"],
+            "details": data.get("details"),
+            "occurred_at": data["occurred_at"],
+            "village": location["village"],
+            "address": location.get("address"),
+            "lat": location.get("lat"),
+            "lon": location.get("lon"),
+            "reporter": data["reporter"],
+            "parties": data.get("parties", []),
+            "hazard": hazard,
+            "hazard_category": hazard["category"] if hazard else None,
+            "nominee": data.get("nominee"),
+            "test": self.caller.test,
+            "duplicate_of_id": original.id if original is not None else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        events = [
+            _event(
+                columns,
+                now,
+                IntakeEvent.RECEIVED,
+                f"accepted with tracking code {columns['tracking_code']}",
             )
-        )
+        ]
         if original is not None:
-            session.add(
-                ReportEvent(
-                    message_id=uuid.uuid4(),
-                    report=report,
-                    at=now,
-                    event=IntakeEvent.MARKED_DUPLICATE,
-                    service="intake",
-                    detail=f"the same hazard as report {original.tracking_code}, reported first",
+            events.append(
+                _event(
+                    columns,
+                    now,
+                    IntakeEvent.MARKED_DUPLICATE,
+                    f"the same hazard as report {original.tracking_code}, reported first",
                 )
             )
+        # Rows written as rows: every value is known here, and flushing them as objects
+        # (the unit of work) took two fifths of the request's CPU. The object below is
+        # for routing and the answer; it is never added to the session.
+        connection = session.connection()
+        connection.execute(insert(_REPORTS), columns)
+        connection.execute(insert(_REPORT_EVENTS), events)
+        report = Report(**columns)
         for contract, payload in routing.messages_for(
-            report, public_base_url=rules.public_base_url
+            report,
+            original_code=original.tracking_code if original is not None else None,
+            public_base_url=rules.public_base_url,
         ):
             messaging.publish(session, contract, payload)
         return report
+
+
+def _event(report: dict[str, Any], at: datetime, event: IntakeEvent, detail: str) -> dict[str, Any]:
+    """A row of intake's own on the timeline of the report whose columns are `report`."""
+    return {
+        "message_id": uuid.uuid4(),
+        "report_id": report["id"],
+        "at": at,
+        "event": event,
+        "service": "intake",
+        "detail": detail,
+    }
 
 
 def get_report(session: Session, *, agency_id: uuid.UUID, report_id: uuid.UUID) -> Report:
