@@ -117,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="time without cProfile (its overhead hides where the time goes): for a"
         " sampling profiler, `py-spy record -- python -m bench.profile_intake --no-cprofile`",
     )
+    parser.add_argument(
+        "--idempotency-keys", action="store_true", help="send a new Idempotency-Key with each"
+    )
     options = parser.parse_args(argv)
     with _intake(options.redis_url, options.postgres_url) as (app, key, bodies):
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -130,7 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not options.no_cprofile:
             profile.enable()
         for i in range(options.requests):
-            answer = client.post("/v1/reports", data=bodies[i % len(bodies)], headers=headers)
+            keyed = {"Idempotency-Key": f"profile-{i}"} if options.idempotency_keys else {}
+            answer = client.post(
+                "/v1/reports", data=bodies[i % len(bodies)], headers={**headers, **keyed}
+            )
             answer.close()  # runs the after-response relay, as the WSGI server does
             if answer.status_code != 202:
                 raise SystemExit(f"POST answered {answer.status_code}: {answer.get_data()!r}")
@@ -139,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu_seconds = time.process_time() - cpu_started
     n = options.requests
     print(
-        f"{n} POST /v1/reports in one thread: {seconds / n * 1000:.1f} ms a request,"
+        f"{n} POST /v1/reports{' with Idempotency-Key' if options.idempotency_keys else ''}"
+        f" in one thread: {seconds / n * 1000:.1f} ms a request,"
         f" {cpu_seconds / n * 1000:.1f} ms of it on this process's CPU"
         f" ({'without' if options.no_cprofile else 'under'} cProfile);"
         f" {counter.round_trips / n:.1f} database round trips"

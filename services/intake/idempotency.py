@@ -1,7 +1,7 @@
 """`Idempotency-Key` as the IETF draft (httpapi-idempotency-key-header) describes it.
 
 - A key is scoped to the agency. The first request that uses it locks it (`locked_at`),
-  in a transaction of its own, before any work.
+  committed before any work: for a new key, one `INSERT … ON CONFLICT DO NOTHING`.
 - The answer is stored with the report, in one transaction: either both exist or neither.
 - The same key and the same body again: the stored answer. The same key with another
   body: 422. The same key while the first request is in flight: 409.
@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,6 +72,40 @@ def _find(session: Session, agency_id: uuid.UUID, key: str) -> IdempotencyKey | 
     )
 
 
+def _take_new(
+    db: Database,
+    *,
+    agency_id: uuid.UUID,
+    key: str,
+    body_fingerprint: str,
+    rules: IntakeRules,
+    now: datetime,
+) -> bool:
+    """Take a key nobody has used, in one statement; False if it exists (in any state).
+
+    Nearly every key is new, so this is the whole of `begin` for nearly every request:
+    one autocommit `INSERT … ON CONFLICT DO NOTHING` instead of a transaction that looks
+    for the row first. The lock must be committed before the work starts (a twin has to
+    see it), so this statement, unlike the outbox's marks, waits for the disk.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        taken = conn.execute(
+            insert(IdempotencyKey)
+            .values(
+                agency_id=agency_id,
+                key=key,
+                fingerprint=body_fingerprint,
+                locked_at=now,
+                created_at=now,
+                expires_at=now + rules.idempotency_ttl,
+            )
+            .on_conflict_do_nothing(index_elements=["agency_id", "key"])
+            .returning(IdempotencyKey.id)
+        ).first()
+    return taken is not None
+
+
 def begin(
     db: Database,
     *,
@@ -80,6 +116,10 @@ def begin(
     now: datetime,
 ) -> StoredAnswer | None:
     """Lock `key` for this request (None), or return the first request's stored answer."""
+    if _take_new(
+        db, agency_id=agency_id, key=key, body_fingerprint=body_fingerprint, rules=rules, now=now
+    ):
+        return None
     for _ in range(2):  # a second pass only after losing an insert race
         try:
             with db.transaction() as session:
@@ -116,12 +156,21 @@ def begin(
 
 
 def complete(session: Session, *, agency_id: uuid.UUID, key: str, answer: StoredAnswer) -> None:
-    """Store the answer, in the transaction that made it."""
-    row = _find(session, agency_id, key)
-    if row is None:  # expired and purged while the request ran: keep the answer anyway
+    """Store the answer, in the transaction that made it (one UPDATE)."""
+    stored = session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.agency_id == agency_id, IdempotencyKey.key == key)
+        .values(
+            response_status=answer.status,
+            response_body=answer.body,
+            response_headers=answer.headers,
+            locked_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not stored.rowcount:  # type: ignore[attr-defined]
+        # Expired and purged while the request ran: the report is rolled back with it.
         raise KeyInFlight("the Idempotency-Key expired while the request ran")
-    row.response_status, row.response_body = answer.status, answer.body
-    row.response_headers, row.locked_at = answer.headers, None
 
 
 def _where_unanswered(agency_id: uuid.UUID, key: str) -> list[Any]:
