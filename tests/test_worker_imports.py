@@ -29,7 +29,8 @@ def test_a_worker_process_loads_no_web_framework(module: str, tmp_path: Path) ->
 
 def loaded_by(statement: str, modules: tuple[str, ...], tmp_path: Path, **env: str) -> list[str]:
     """Which of `modules` a fresh process has loaded after running `statement`."""
-    probe = f"import sys\n{statement}\nprint(','.join(m for m in {modules!r} if m in sys.modules))\n"
+    listed = f"print(','.join(m for m in {modules!r} if m in sys.modules))"
+    probe = f"import sys\n{statement}\n{listed}\n"
     unset = {"BROKER_URL", "REDIS_URL", *(f"{s.upper()}_DATABASE_URL" for s in SERVICES)}
     environment = {name: value for name, value in os.environ.items() if name not in unset}
     environment.update(FENGQIAO_VAR_DIR=str(tmp_path), **env)
