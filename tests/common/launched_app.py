@@ -18,8 +18,15 @@ from celery import Celery
 from services.common.celery_app import create_celery
 from services.common.config import Settings
 
-# Loaded by the `celery` command for commands a worker never runs (its shell, flower).
-CELERY_CLI_ONLY = ("click_repl", "prompt_toolkit", "flower", "tornado", "prometheus_client")
+# The `celery` command and what it loads for commands a worker never runs (shell, flower).
+CELERY_CLI_ONLY = (
+    "celery.bin",
+    "click_repl",
+    "prompt_toolkit",
+    "flower",
+    "tornado",
+    "prometheus_client",
+)
 # One per service whose worker is started with it: the name routes it to that queue.
 PROBES = {"intake": "intake.launch_probe", "notify": "notify.launch_probe"}
 

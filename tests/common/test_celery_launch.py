@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from services.cli.run import plan
-from services.common.celery_launch import UsageError, parse
+from services.common.celery_launch import UsageError, beat_options, parse, worker_options
 from services.common.config import SERVICES
 from tests.common import launched_app
 
@@ -129,3 +129,35 @@ def test_the_command_line_is_split_as_celery_splits_it() -> None:
         ["--loglevel", "WARNING"],
     )
     assert parse(["--app=m", "worker", "-Q", "a,b"]) == ("m", "worker", ["-Q", "a,b"])
+
+
+def test_the_workers_options_are_read_as_celery_worker_reads_them() -> None:
+    argv = planned_argv("notify-worker")
+    planned = argv[argv.index("worker") + 1 :]
+    options = worker_options([*planned, "-E", "--prefetch-multiplier=4"])
+    assert options["queues"] == ["notify", "notify_deliver", "notify_periodic"]
+    assert (options["pool"], options["concurrency"]) == ("threads", 8)
+    assert (options["hostname"], options["loglevel"]) == ("notify@%h", "INFO")
+    assert (options["task_events"], options["prefetch_multiplier"]) == (True, 4)
+    # Left to the app's settings (prefetch 1, no events), as `celery worker` leaves them.
+    unset = worker_options([])
+    assert unset["prefetch_multiplier"] is unset["task_events"] is unset["concurrency"] is None
+
+
+def test_beats_options_are_read_as_celery_beat_reads_them() -> None:
+    assert beat_options(["--loglevel", "warning", "-s", "var/beat-schedule"]) == {
+        "loglevel": "WARNING",
+        "schedule": "var/beat-schedule",
+        "scheduler": None,
+        "max_interval": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "options", [["--autoscale", "4,1"], ["--loglevel", "LOUD"], ["--queue", "notify"]]
+)
+def test_an_option_the_launcher_does_not_know_stops_it(options: list[str]) -> None:
+    """Not ignored: a worker must not run with a setting other than the one written."""
+    with pytest.raises(SystemExit) as stopped:
+        worker_options(options)
+    assert stopped.value.code == 2
