@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from services.cli.run import CELERY_LAUNCHER, DEFAULT_PORTS, plan
+from services.common import celery_launch
 from services.common.celery_app import queue_of, worker_queues
 from services.common.config import SERVICES
 from services.common.contracts import ALL_CONTRACTS
@@ -268,6 +269,23 @@ def test_workers_and_beat_start_through_the_launcher() -> None:
         assert argv[argv.index(LAUNCHER) - 1] == "-m", f"run it as `python -m`: {argv}"
     # Flower is a celery plugin: only the `celery` command has it.
     assert [celery_program(argv) for argv in commands_of("flower")] == ["celery"]
+
+
+def with_compose_defaults(argv: list[str]) -> list[str]:
+    """`${NAME:-default}` replaced by its default, as compose does with NAME unset."""
+    return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", word) for word in argv]
+
+
+def test_the_launcher_takes_every_option_it_is_given() -> None:
+    """It stops on an option it does not know: a container would restart for ever."""
+    argvs = [with_compose_defaults(argv) for argv in compose_argvs()]
+    argvs += [process.argv for process in plan()]
+    launched = [argv for argv in argvs if celery_program(argv) == LAUNCHER]
+    assert launched
+    for argv in launched:
+        _, command, options = celery_launch.parse(argv[argv.index(LAUNCHER) + 1 :])
+        read = celery_launch.worker_options if command == "worker" else celery_launch.beat_options
+        read(options)  # raises SystemExit on an unknown option or a bad value
 
 
 def test_every_routed_queue_has_a_compose_worker() -> None:
