@@ -53,6 +53,14 @@ def _comma_list(value: str) -> list[str]:
     return [item for item in value.split(",") if item]
 
 
+def _count(value: str) -> int | None:
+    """A whole number of at least 0; 0 leaves it to the app's setting, as in `celery worker`."""
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("cannot be negative")
+    return number or None
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"not one of {', '.join(LOG_LEVELS)}")
@@ -70,11 +78,13 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 def worker_options(options: Sequence[str]) -> dict[str, Any]:
     """`app.Worker`'s arguments for the `celery worker` options given; None: the app's setting."""
+    from celery.concurrency import get_available_pool_names
+
     parser = _parser("worker")
     parser.add_argument("-n", "--hostname")
     parser.add_argument("-Q", "--queues", type=_comma_list)
-    parser.add_argument("-P", "--pool", default="prefork")
-    parser.add_argument("-c", "--concurrency", type=int)
+    parser.add_argument("-P", "--pool", default="prefork", choices=get_available_pool_names())
+    parser.add_argument("-c", "--concurrency", type=_count)
     parser.add_argument("--prefetch-multiplier", type=int)
     parser.add_argument("--max-tasks-per-child", type=int)
     parser.add_argument("-E", "--task-events", "--events", action="store_true", default=None)

@@ -154,7 +154,14 @@ def test_beats_options_are_read_as_celery_beat_reads_them() -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [["--autoscale", "4,1"], ["--loglevel", "LOUD"], ["--queue", "notify"]]
+    "options",
+    [
+        ["--autoscale", "4,1"],
+        ["--loglevel", "LOUD"],
+        ["--queue", "notify"],  # an abbreviation of --queues
+        ["--pool", "greenlets"],
+        ["--concurrency", "-1"],
+    ],
 )
 def test_an_option_the_launcher_does_not_know_stops_it(options: list[str]) -> None:
     """Not ignored: a worker must not run with a setting other than the one written."""
