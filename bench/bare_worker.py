@@ -1,4 +1,4 @@
-"""`celery -A bench.bare_worker worker`: the baseline's worker process."""
+"""`celery_launch -A bench.bare_worker worker`: the baseline's worker process."""
 
 from bench.bare_celery import create_app
 

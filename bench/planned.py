@@ -23,6 +23,7 @@ def _value(options: list[str], flag: str) -> str:
 class Planned:
     python: str
     gunicorn_options: list[str]  # the intake API's, without --bind and the app
+    worker_program: list[str]  # what starts the intake worker, up to its -A
     worker_options: list[str]  # the intake worker's, without -A, --queues and --hostname
 
     @property
@@ -42,10 +43,10 @@ class Planned:
         return [self.python, "-m", "gunicorn", "--bind", bind, *self.gunicorn_options, app]
 
     def celery_worker(self, app: str, queue: str) -> list[str]:
-        """A Celery worker command line for `app` with the intake worker's settings."""
+        """A Celery worker command line for `app`, started as the intake worker is."""
         return [
-            self.python,
-            *["-m", "celery", "-A", app, "worker"],
+            *self.worker_program,
+            *["-A", app, "worker"],
             *["--queues", queue, "--hostname", f"{queue}@%h"],
             *self.worker_options,
         ]
@@ -58,8 +59,14 @@ def planned() -> Planned:
     # [python, -m, gunicorn, <options>..., <app>]
     gunicorn_options = _without(api[api.index("gunicorn") + 1 : -1], "--bind")
     worker = argv["intake-worker"]
-    # [python, -m, celery, -A, <app>, worker, <options>...]
+    # [python, -m, <launcher>, -A, <app>, worker, <options>...]
+    worker_program = worker[: worker.index("-A")]
     worker_options = worker[worker.index("worker") + 1 :]
     for flag in ("--queues", "-Q", "--hostname", "-n"):
         worker_options = _without(worker_options, flag)
-    return Planned(python=api[0], gunicorn_options=gunicorn_options, worker_options=worker_options)
+    return Planned(
+        python=api[0],
+        gunicorn_options=gunicorn_options,
+        worker_program=worker_program,
+        worker_options=worker_options,
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.processes import Child, kill_group, wait_ready
 from bench.runner import fengqiao_command
 from chaos import procfs
-from services.cli.run import plan
+from services.cli.run import CELERY_LAUNCHER, plan
 from services.common.config import SERVICES
 
 HOST = "127.0.0.1"
@@ -87,7 +87,8 @@ class System:
         """The pid of the service's Celery worker (its main process), if one runs."""
         app = f"services.{service}.worker"
         for pid, argv in self.processes().items():
-            if "celery" in argv and app in argv and "worker" in argv and procfs.alive(pid):
+            launched = CELERY_LAUNCHER[-1] in argv
+            if launched and app in argv and "worker" in argv and procfs.alive(pid):
                 return pid
         for stand_in in self.stand_ins:
             if app in stand_in.argv and stand_in.alive():

@@ -1,4 +1,4 @@
-"""The one beat scheduler: `celery -A services.beat beat`.
+"""The one beat scheduler: `python -m services.common.celery_launch -A services.beat beat`.
 
 It only sends periodic tasks, by name, to each service's periodic queue (`<service>_periodic`),
 where no backlog of messages holds them back; that service's workers run them. Run exactly

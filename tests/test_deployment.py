@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from services.cli.run import DEFAULT_PORTS, plan
+from services.cli.run import CELERY_LAUNCHER, DEFAULT_PORTS, plan
+from services.common import celery_launch
 from services.common.celery_app import queue_of, worker_queues
 from services.common.config import SERVICES
 from services.common.contracts import ALL_CONTRACTS
@@ -31,6 +32,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 POSTGRES_INIT_SQL = REPO / "deploy" / "postgres" / "init-databases.sql"
 INFRASTRUCTURE = {"redis", "postgres", "flower"}  # in compose, but not a `make run` process
+LAUNCHER = CELERY_LAUNCHER[-1]  # runs celery's worker or beat command alone (record 0031)
 GUNICORN_APP = re.compile(r"^(?P<module>[\w.]+):(?P<factory>\w+)\(\)$")
 
 
@@ -106,9 +108,18 @@ def option_values(argv: list[str], *names: str) -> list[str]:
     return values
 
 
+def celery_program(argv: list[str]) -> str | None:
+    """What runs a celery command line: `celery`, or the launcher's module; else None."""
+    for word in argv:
+        if Path(word).name == "celery" or word == LAUNCHER:
+            return Path(word).name
+    return None
+
+
 def celery_subcommand(argv: list[str]) -> str | None:
     """`worker`, `beat`, `flower`... for a celery command line; None for anything else."""
-    programs = [index for index, word in enumerate(argv) if Path(word).name == "celery"]
+    program = celery_program(argv)
+    programs = [index for index, word in enumerate(argv) if Path(word).name == program]
     if not programs:
         return None
     rest = iter(argv[programs[0] + 1 :])
@@ -245,6 +256,36 @@ def test_worker_container_consumes_its_own_queue(service: str) -> None:
     assert [module for argv in argvs for module, _ in referenced_code(argv)] == [
         f"services.{service}.worker"
     ]
+
+
+def test_workers_and_beat_start_through_the_launcher() -> None:
+    """`celery` itself would load every command it has into each of them (record 0031)."""
+    argvs = compose_argvs() + [process.argv for process in plan()]
+    started = [argv for argv in argvs if celery_subcommand(argv) in {"worker", "beat"}]
+    # Four workers and beat, in compose and in `fengqiao run`.
+    assert len(started) == 2 * (len(SERVICES) + 1)
+    for argv in started:
+        assert celery_program(argv) == LAUNCHER, argv
+        assert argv[argv.index(LAUNCHER) - 1] == "-m", f"run it as `python -m`: {argv}"
+    # Flower is a celery plugin: only the `celery` command has it.
+    assert [celery_program(argv) for argv in commands_of("flower")] == ["celery"]
+
+
+def with_compose_defaults(argv: list[str]) -> list[str]:
+    """`${NAME:-default}` replaced by its default, as compose does with NAME unset."""
+    return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", word) for word in argv]
+
+
+def test_the_launcher_takes_every_option_it_is_given() -> None:
+    """It stops on an option it does not know: a container would restart for ever."""
+    argvs = [with_compose_defaults(argv) for argv in compose_argvs()]
+    argvs += [process.argv for process in plan()]
+    launched = [argv for argv in argvs if celery_program(argv) == LAUNCHER]
+    assert launched
+    for argv in launched:
+        _, command, options = celery_launch.parse(argv[argv.index(LAUNCHER) + 1 :])
+        read = celery_launch.worker_options if command == "worker" else celery_launch.beat_options
+        read(options)  # raises SystemExit on an unknown option or a bad value
 
 
 def test_every_routed_queue_has_a_compose_worker() -> None:

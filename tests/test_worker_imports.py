@@ -25,3 +25,41 @@ def test_a_worker_process_loads_no_web_framework(module: str, tmp_path: Path) ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
     ).stdout.strip()
     assert loaded == ""
+
+
+def loaded_by(statement: str, modules: tuple[str, ...], tmp_path: Path, **env: str) -> list[str]:
+    """Which of `modules` a fresh process has loaded after running `statement`."""
+    listed = f"print(','.join(m for m in {modules!r} if m in sys.modules))"
+    probe = f"import sys\n{statement}\n{listed}\n"
+    unset = {"BROKER_URL", "REDIS_URL", *(f"{s.upper()}_DATABASE_URL" for s in SERVICES)}
+    environment = {name: value for name, value in os.environ.items() if name not in unset}
+    environment.update(FENGQIAO_VAR_DIR=str(tmp_path), **env)
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=environment
+    ).stdout.strip()
+    return found.split(",") if found else []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import services.notify.worker",
+        "from services.notify import create_app; create_app()",
+        "import services.intake.worker",
+    ],
+    ids=["notify-worker", "notify-api", "intake-worker"],
+)
+def test_no_http_client_is_loaded_until_one_is_used(statement: str, tmp_path: Path) -> None:
+    """Only Aliyun's and Tencent's adapters and agencies' callbacks send over HTTP."""
+    assert loaded_by(statement, ("httpx",), tmp_path, SMS_PROVIDERS="log") == []
+
+
+def test_a_configured_provider_brings_its_http_client(tmp_path: Path) -> None:
+    statement = "from services.notify.providers import provider_named; provider_named('tencent')"
+    tencent = {
+        "TENCENT_SECRET_ID": "id",
+        "TENCENT_SECRET_KEY": "key",
+        "TENCENT_SMS_APP_ID": "1400000000",
+        "TENCENT_SMS_TEMPLATES": "{}",
+    }
+    assert loaded_by(statement, ("httpx",), tmp_path, **tencent) == ["httpx"]

@@ -34,6 +34,9 @@ STOP_GRACE_SECONDS = 20.0
 # sends several times what as many processes would, in the memory of one (record 0025,
 # measured by `python -m bench --only drain`). The other workers keep Celery's processes.
 WORKER_POOLS = {"notify": ("threads", 8)}
+# Runs Celery's `worker` or `beat` command without the rest of `celery`, which each worker
+# would otherwise hold in memory for its life (decision record 0031).
+CELERY_LAUNCHER = ["-m", "services.common.celery_launch"]
 
 
 # Stopping: SIGTERM, then `Process.hurry` to what still runs this long before the grace is
@@ -107,9 +110,9 @@ def plan(env: Env | None = None) -> list[Process]:
         )
         if embedded:  # the filesystem transport has no use for worker chatter
             options += " --without-gossip --without-mingle --without-heartbeat"
-        celery = [python, "-m", "celery", "-A", f"services.{service}.worker", *options.split()]
+        celery = [python, *CELERY_LAUNCHER, "-A", f"services.{service}.worker", *options.split()]
         processes.append(Process(f"{service}-worker", celery, hurry=signal.SIGQUIT))
-    beat = [python, "-m", "celery", "-A", "services.beat", "beat", "--loglevel", "WARNING"]
+    beat = [python, *CELERY_LAUNCHER, "-A", "services.beat", "beat", "--loglevel", "WARNING"]
     processes.append(Process("beat", beat))
     return processes
 

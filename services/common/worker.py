@@ -15,7 +15,7 @@ R = TypeVar("R", bound=Runtime)
 
 
 def worker_app(service: str, build: Callable[[], R], *registrars: Callable[[R], None]) -> Celery:
-    """The Celery app a `celery -A services.<service>.worker worker -Q <service>` runs."""
+    """The Celery app `celery_launch -A services.<service>.worker worker -Q <service>` runs."""
     configure_logging(f"{service}-worker")
     runtime = build()
     register_relay_task(runtime.messaging)

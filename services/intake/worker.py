@@ -1,4 +1,4 @@
-"""The intake worker: `celery -A services.intake.worker worker -Q intake`."""
+"""The intake worker: `celery_launch -A services.intake.worker worker -Q intake`."""
 
 from services.common.worker import worker_app
 from services.intake import runtime, scheduled, tasks

@@ -1,4 +1,4 @@
-"""The mediation worker: `celery -A services.mediation.worker worker -Q mediation`."""
+"""The mediation worker: `celery_launch -A services.mediation.worker worker -Q mediation`."""
 
 from services.common.worker import worker_app
 from services.mediation import runtime, scheduled, tasks

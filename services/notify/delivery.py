@@ -34,12 +34,12 @@ from services.notify.failover import ProviderRouter
 from services.notify.models import SmsMessage
 from services.notify.providers.base import (
     Accepted,
+    AmbiguousFailure,
     OutgoingSms,
     PermanentFailure,
     SmsProvider,
     TemporaryFailure,
 )
-from services.notify.providers.errors import AmbiguousFailure
 from services.notify.providers.simulated import SimulatedProvider
 from services.notify.recipient_limits import RecipientLimiter
 from services.notify.rules import NotifyRules

@@ -1,4 +1,4 @@
-"""The notify worker: `celery -A services.notify.worker worker -Q notify`."""
+"""The notify worker: `celery_launch -A services.notify.worker worker -Q notify`."""
 
 from services.common.worker import worker_app
 from services.notify import runtime, scheduled, tasks

@@ -1,4 +1,4 @@
-"""The rewards worker: `celery -A services.rewards.worker worker -Q rewards`."""
+"""The rewards worker: `celery_launch -A services.rewards.worker worker -Q rewards`."""
 
 from services.common.worker import worker_app
 from services.rewards import runtime, scheduled, tasks

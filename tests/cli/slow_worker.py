@@ -1,7 +1,7 @@
 """A Celery worker with the services' settings and one task that outlasts any grace period.
 
-`celery -A tests.cli.slow_worker worker`, on the broker in `SLOW_WORKER_BROKER_URL`; the task
-writes `started` into `SLOW_WORKER_MARKER` once it runs.
+`celery_launch -A tests.cli.slow_worker worker`, on the broker in `SLOW_WORKER_BROKER_URL`; the
+task writes `started` into `SLOW_WORKER_MARKER` once it runs.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -99,6 +98,10 @@ def post(
     url: str, body: bytes, headers: Mapping[str, str], *, timeout: float = TIMEOUT_SECONDS
 ) -> Attempt:
     """POST `body` to `url` once, following no redirect, and classify the outcome."""
+    # Imported on the first callback: a station whose agencies ask for none never loads an
+    # HTTP client into its intake workers (docs/capacity.md, memory).
+    import httpx
+
     try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False) as client,

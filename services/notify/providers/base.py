@@ -25,6 +25,14 @@ class PermanentFailure(Exception):
     """The provider refused the message for good (bad number, template, content)."""
 
 
+class AmbiguousFailure(TemporaryFailure):
+    """The request may have reached the provider (a read timeout, a 5xx after sending).
+
+    Sending again could deliver the message twice, so the message stays in `sending`
+    until the provider is asked what became of it.
+    """
+
+
 @dataclass(frozen=True)
 class OutgoingSms:
     id: uuid.UUID  # passed to the provider as its reference (Aliyun OutId, Tencent context)

@@ -1,19 +1,13 @@
-"""Failures every adapter can raise beyond the two of `base.py`."""
+"""How an HTTP failure is told apart: surely not sent, or perhaps sent (`AmbiguousFailure`)."""
 
 from __future__ import annotations
 
 import httpx
 
-from services.notify.providers.base import TemporaryFailure
+# Here too for the adapters that raise it; it lives in `base`, which needs no HTTP client.
+from services.notify.providers.base import AmbiguousFailure, TemporaryFailure
 
-
-class AmbiguousFailure(TemporaryFailure):
-    """The request may have reached the provider (a read timeout, a 5xx after sending).
-
-    Sending again could deliver the message twice, so the message stays in `sending`
-    until the provider is asked what became of it.
-    """
-
+__all__ = ["AmbiguousFailure", "transport_failure"]
 
 # Raised before a single byte of the request reached the provider.
 _NOT_SENT = (
