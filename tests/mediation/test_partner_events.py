@@ -98,6 +98,9 @@ def test_each_step_tells_intake_when_the_next_is_due_and_the_lookup_shows_it(
 ) -> None:
     _, report_id = new_report(intake)
     case_id = open_case(mediation, report_id=report_id)
+    # A moment later, as in life: the timeline is ordered by time, and two events of one
+    # instant would come in whatever order the outbox rows are read.
+    clock.advance(timedelta(seconds=1))
     accepted = act(mediation, case_id, "accept", risk_grade="C")
     forward(mediation, intake, report_id)
 
@@ -108,4 +111,5 @@ def test_each_step_tells_intake_when_the_next_is_due_and_the_lookup_shows_it(
             accepted.due_at,  # accepted: local mediation for 7 days
         ]
         step = resident_view(report)["next_step"]
-    assert step is not None and step["due_at"] == NOW + timedelta(days=7)
+    assert accepted.due_at == NOW + timedelta(seconds=1, days=7)
+    assert step is not None and step["due_at"] == accepted.due_at
