@@ -24,6 +24,7 @@ starts; the app finds its database in `BENCH_TRANSITIONS_DATABASE_URL`.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Sequence
@@ -183,7 +184,12 @@ def _history_row(
 
 app = Flask(__name__)
 app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-_engine = make_engine(os.environ.get(DATABASE_VARIABLE, "sqlite://"))
+
+
+@functools.cache
+def _engine() -> Engine:
+    """The baseline's engine, made on first use (the module is imported before it is set)."""
+    return make_engine(os.environ[DATABASE_VARIABLE])
 
 
 def _body(action: str) -> dict[str, Any] | None:
@@ -198,7 +204,7 @@ def accept_case(case_id: uuid.UUID) -> tuple[dict[str, Any], int]:
     if body is None:
         return {"message": "an accept body is required"}, 422
     now = datetime.now(UTC)
-    with _engine.begin() as conn:
+    with _engine().begin() as conn:
         accepted = conn.execute(
             update(cases)
             .where(cases.c.id == case_id, cases.c.status == "awaiting_acceptance")
@@ -234,7 +240,7 @@ def verify_claim(claim_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         return {"message": "a verify body with a severity is required"}, 422
     amount = ENVELOPE_FEN[body["severity"]]
     now = datetime.now(UTC)
-    with _engine.begin() as conn:
+    with _engine().begin() as conn:
         verified = conn.execute(
             update(claims)
             .where(claims.c.id == claim_id, claims.c.status == "awaiting_verification")

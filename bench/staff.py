@@ -86,9 +86,13 @@ class Staff:
     steps: list[Step]
 
 
+UNACKED = b"unacked"  # kombu's hash of the messages workers hold and have not finished
+
+
 def _queued(client: redis.Redis) -> int:
-    """Messages waiting in the broker: every list in the run's own Redis database."""
-    total = 0
+    """Messages in the broker, waiting or being worked: every queue (a list) in the run's
+    own Redis database, and the messages workers have taken and not yet acknowledged."""
+    total = int(client.hlen(UNACKED))
     for key in client.scan_iter(count=500):
         if client.type(key) == b"list":
             total += int(client.llen(key))
