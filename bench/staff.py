@@ -11,14 +11,17 @@ and every hazard claim is verified, most of them confirmed:
   verification, by a grid officer (verifier), within the month's budget, so approved.
 
 `fengqiao run` starts the whole system on fresh Redis and PostgreSQL databases. Before any
-load, `requests + concurrency` cases and claims are opened through the services' own code
-(`bench.staff_rows`): each request acts on a row of its own, and each client's first,
-unmeasured request (which opens its connection) too. The load is intake's (`bench.load`:
-`--concurrency` clients in up to one process per CPU, `--requests`, at most `--duration`
-seconds), with a valid staff token. Beside each, the same load on the same-writes baseline
-(`bench.bare_transitions`: the step's writes in one transaction through SQLAlchemy Core, on
-a database of its own on the same server, under the APIs' gunicorn settings), right before
-the system's, after the workers have worked off what the previous load left behind.
+load, cases and claims are opened through the services' own code (`bench.staff_rows`):
+each request acts on a row of its own, and each client's first, unmeasured request (which
+opens its connection) too. The load is intake's (`bench.load`: `--concurrency` clients in
+up to one process per CPU, `--requests`, at most `--duration` seconds), with a valid staff
+token. For each step, after the workers have worked off what the previous load left:
+the same-writes baseline (`bench.bare_transitions`: the step's writes in one transaction
+through SQLAlchemy Core, on a database of its own on the same server, under the APIs'
+gunicorn settings); the service with its workers and beat paused, as the baseline runs
+(the ratio); and the service again with them running, working off the first run's
+messages. Each with the CPU its server's processes spent per accepted step (`bench.cpu`),
+which moves less with the machine's other work than a rate does.
 """
 
 from __future__ import annotations
@@ -39,11 +42,12 @@ from psycopg import sql
 
 from bench import backends, staff_rows
 from bench.bare_transitions import DATABASE_VARIABLE, add_rows, create_tables
+from bench.cpu import with_server_cpu
 from bench.environment import HOST, free_ports, overridden, python_path
 from bench.load import Load, LoadResult, run_load
 from bench.options import Options
 from bench.planned import planned
-from bench.processes import Child, wait_ready
+from bench.processes import Child, paused, wait_ready
 from bench.runner import fengqiao_command, say
 from services.common.config import SERVICES
 from services.common.db import make_engine
@@ -65,7 +69,8 @@ class Step:
 
     name: str  # "mediation accept"
     endpoint: str
-    system: LoadResult
+    system: LoadResult  # the workers and beat paused, as the baseline runs
+    busy: LoadResult  # the workers running, working off the first run's messages
     same_writes: LoadResult
     waited_seconds: float  # for the workers to go quiet before this pair of loads
     backlog_left: int  # messages still queued when the wait ended
@@ -74,6 +79,12 @@ class Step:
     def ratio(self) -> float | None:
         rate = self.same_writes.rate
         return self.system.rate / rate if rate > 0 else None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """The baseline's CPU per step over the service's: 0.5 is twice the baseline's."""
+        cpu = self.system.cpu_ms_per_request
+        return self.same_writes.cpu_ms_per_request / cpu if cpu > 0 else None
 
 
 @dataclass(frozen=True)
@@ -139,12 +150,15 @@ class Target:
     name: str
     path: str  # "/v1/cases/{id}/transitions"
     system_base: str
+    api: str  # its process in `fengqiao run`
     bare_base: str
     token: str
     body: dict[str, Any]
     ids: list[uuid.UUID]
 
-    def load(self, base: str, options: Options, headers: dict[str, str]) -> Load:
+    def load(
+        self, base: str, options: Options, headers: dict[str, str], ids: list[uuid.UUID]
+    ) -> Load:
         return Load(
             url=base,
             headers=headers,
@@ -152,19 +166,32 @@ class Target:
             requests=options.requests,
             concurrency=options.concurrency,
             duration=options.duration,
-            urls=tuple(base + self.path.format(id=i) for i in self.ids),
+            urls=tuple(base + self.path.format(id=i) for i in ids),
             accepted_status=ACCEPTED,
         )
 
 
-def _measure(target: Target, options: Options) -> tuple[LoadResult, LoadResult]:
-    """The baseline's load, then the system's: (same writes, system)."""
+def _measure(
+    target: Target, options: Options, system: Child, bare: Child
+) -> tuple[LoadResult, LoadResult, LoadResult]:
+    """The baseline's load, the system's alone, the system's busy: each on rows of its own."""
     auth = {"Authorization": f"Bearer {target.token}"}
+    rows = options.requests + options.concurrency
+    first, second = target.ids[:rows], target.ids[rows:]
     say(f"{target.name}, same writes: {options.requests} POSTs, {options.concurrency} clients")
-    bare = run_load(target.load(target.bare_base, options, {}))
-    say(f"{target.name}: {options.requests} POSTs, {options.concurrency} clients")
-    system = run_load(target.load(target.system_base, options, auth))
-    return bare, system
+    bare_load = target.load(target.bare_base, options, {}, first)
+    same_writes = with_server_cpu(bare.pid, lambda: run_load(bare_load))
+    children = system.running_children()
+    api = children[target.api]
+    background = [p for n, p in children.items() if n.endswith("-worker") or n == "beat"]
+    say(f"{target.name}, workers paused: {options.requests} POSTs")
+    with paused(background):
+        alone_load = target.load(target.system_base, options, auth, first)
+        alone = with_server_cpu(api, lambda: run_load(alone_load))
+    say(f"{target.name}, workers running: {options.requests} POSTs")
+    busy_load = target.load(target.system_base, options, auth, second)
+    busy = with_server_cpu(api, lambda: run_load(busy_load))
+    return same_writes, alone, busy
 
 
 def run(options: Options, workdir: Path) -> Staff:
@@ -172,6 +199,7 @@ def run(options: Options, workdir: Path) -> Staff:
     var_dir = workdir / "var"
     var_dir.mkdir(parents=True, exist_ok=True)
     rows = options.requests + options.concurrency
+    seeded = 2 * rows  # the system is loaded twice (workers paused, then running)
     plan = planned()
     with contextlib.ExitStack() as stack:
         backend = stack.enter_context(
@@ -199,10 +227,10 @@ def run(options: Options, workdir: Path) -> Staff:
             [system],
             READY_TIMEOUT_SECONDS,
         )
-        say(f"staff: opening {rows} cases and {rows} claims")
-        case_ids, claim_ids = staff_rows.open_cases(rows), staff_rows.open_claims(rows)
+        say(f"staff: opening {seeded} cases and {seeded} claims")
+        case_ids, claim_ids = staff_rows.open_cases(seeded), staff_rows.open_claims(seeded)
         bare_url = stack.enter_context(bare_database(options.postgres_url))
-        _prepare_bare(bare_url, case_ids, claim_ids)
+        _prepare_bare(bare_url, case_ids[:rows], claim_ids[:rows])
         stack.enter_context(overridden({DATABASE_VARIABLE: bare_url}))
         bare = Child(
             "same-writes Flask",
@@ -218,6 +246,7 @@ def run(options: Options, workdir: Path) -> Staff:
                 name="mediation accept",
                 path="/v1/cases/{id}/transitions",
                 system_base=f"http://{HOST}:{ports['mediation']}",
+                api="mediation-api",
                 bare_base=bare_base,
                 token=staff_rows.token(*staff_rows.ACCEPTING_OFFICER),
                 body=staff_rows.ACCEPT,
@@ -227,6 +256,7 @@ def run(options: Options, workdir: Path) -> Staff:
                 name="rewards verify",
                 path="/v1/claims/{id}/transitions",
                 system_base=f"http://{HOST}:{ports['rewards']}",
+                api="rewards-api",
                 bare_base=bare_base,
                 token=staff_rows.token(*staff_rows.VERIFIER),
                 body=staff_rows.VERIFY,
@@ -237,7 +267,7 @@ def run(options: Options, workdir: Path) -> Staff:
         for target in targets:
             waited, left = wait_quiet(options.redis_url, QUIET_TIMEOUT_SECONDS)
             say(f"staff: the broker was quiet after {waited:.0f} s ({left} messages left)")
-            same_writes, measured = _measure(target, options)
+            same_writes, measured, busy = _measure(target, options, system, bare)
             system.check_alive()
             bare.check_alive()
             steps.append(
@@ -245,6 +275,7 @@ def run(options: Options, workdir: Path) -> Staff:
                     name=target.name,
                     endpoint=f"POST {target.path} {target.body['action']}",
                     system=measured,
+                    busy=busy,
                     same_writes=same_writes,
                     waited_seconds=waited,
                     backlog_left=left,
@@ -258,6 +289,10 @@ def run(options: Options, workdir: Path) -> Staff:
         web_threads=plan.web_threads,
         steps=steps,
     )
+
+
+def _two(ratio: float | None) -> str:
+    return f"{ratio:.2f}" if ratio is not None else "n/a"
 
 
 def _answered(load: LoadResult, asked: int) -> str:
@@ -276,11 +311,15 @@ def render(staff: Staff) -> str:
         " each on a row of its own",
     ]
     for s in staff.steps:
-        ratio = f"{s.ratio:.2f}" if s.ratio is not None else "n/a"
         lines += [
             f"  {s.name:18} {s.system.rate:7.1f} steps/s   same writes {s.same_writes.rate:7.1f}"
-            f" steps/s   ratio {ratio}",
-            f"  {'':18} system {_answered(s.system, staff.requests)};"
+            f" steps/s   ratio {_two(s.ratio)}   (workers paused)",
+            f"  {'':18} {s.busy.rate:7.1f} steps/s with the workers running",
+            f"  {'':18} API CPU per step {s.system.cpu_ms_per_request:6.2f} ms"
+            f"   same writes {s.same_writes.cpu_ms_per_request:6.2f} ms"
+            f"   ratio {_two(s.cpu_ratio)}",
+            f"  {'':18} workers paused {_answered(s.system, staff.requests)};"
+            f" running {_answered(s.busy, staff.requests)};"
             f" same writes {_answered(s.same_writes, staff.requests)};"
             f" broker quiet after {s.waited_seconds:.0f} s ({s.backlog_left} left)",
         ]
@@ -295,6 +334,7 @@ def _load_figures(load: LoadResult) -> dict[str, Any]:
         "unanswered": load.errors,
         "seconds": round(load.seconds, 2),
         "processes": load.processes,
+        "server_cpu_ms_per_request": round(load.cpu_ms_per_request, 3),
     }
 
 
@@ -311,9 +351,13 @@ def record(staff: Staff) -> dict[str, Any]:
         "steps": {
             s.name.replace(" ", "_"): {
                 "endpoint": s.endpoint,
-                "system": _load_figures(s.system),
+                "workers_paused": _load_figures(s.system),
+                "workers_running": _load_figures(s.busy),
                 "same_writes": _load_figures(s.same_writes),
                 "ratio_to_same_writes": round(s.ratio, 3) if s.ratio is not None else None,
+                "cpu_ratio_to_same_writes": (
+                    round(s.cpu_ratio, 3) if s.cpu_ratio is not None else None
+                ),
                 "waited_for_quiet_seconds": round(s.waited_seconds, 1),
                 "backlog_left": s.backlog_left,
             }
