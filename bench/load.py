@@ -34,6 +34,10 @@ class Load:
     requests: int
     concurrency: int
     duration: float
+    # Each request to a URL of its own instead of `url` (a staff step on a row of its own):
+    # the first `concurrency` are the clients' unmeasured first requests, then one a request.
+    urls: tuple[str, ...] = ()
+    accepted_status: int = 202  # what an accepted request answers
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,21 @@ def run_load(load: Load) -> LoadResult:
     for count in threads:
         quotas.append(sum(per_thread[at : at + count]))
         at += count
+    # Where each process's clients and requests start, so no two requests share an index.
+    first_clients = [sum(threads[:n]) for n in range(processes)]
+    first_requests = [load.concurrency + sum(quotas[:n]) for n in range(processes)]
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)
     results: Queue[LoadResult] = context.Queue()
     children = [
         context.Process(
-            target=client_process, args=(load, count, quota, barrier, results), daemon=True
+            target=client_process,
+            args=(load, count, quota, (first_client, first_request), barrier, results),
+            daemon=True,
         )
-        for count, quota in zip(threads, quotas, strict=True)
+        for count, quota, first_client, first_request in zip(
+            threads, quotas, first_clients, first_requests, strict=True
+        )
     ]
     for child in children:
         child.start()
@@ -106,9 +117,18 @@ def run_load(load: Load) -> LoadResult:
 
 
 def client_process(
-    load: Load, threads: int, quota: int, barrier: Barrier, results: Queue[LoadResult]
+    load: Load,
+    threads: int,
+    quota: int,
+    first: tuple[int, int],
+    barrier: Barrier,
+    results: Queue[LoadResult],
 ) -> None:
-    """One client process: `threads` keep-alive clients sharing `quota` requests."""
+    """One client process: `threads` keep-alive clients sharing `quota` requests.
+
+    `first` is the index of its first client and of its first request among all processes'.
+    """
+    first_client, first_request = first
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a run stops
     counter = itertools.count()
     lock = threading.Lock()
@@ -116,7 +136,7 @@ def client_process(
     def take() -> int | None:
         with lock:
             index = next(counter)
-        return index if index < quota else None
+        return first_request + index if index < quota else None
 
     clients = [
         httpx.Client(
@@ -126,8 +146,8 @@ def client_process(
         for _ in range(threads)
     ]
     try:
-        for client in clients:  # opens each keep-alive connection before the clock starts
-            _post(client, load, 0)
+        for n, client in enumerate(clients):  # opens each connection before the clock starts
+            _post(client, load, first_client + n)
         barrier.wait(timeout=START_TIMEOUT_SECONDS)
         started = time.monotonic()
         deadline = started + load.duration
@@ -150,8 +170,9 @@ def client_process(
 
 def _post(client: httpx.Client, load: Load, index: int) -> int | None:
     """The status of one POST, or None if there was no answer."""
+    url = load.urls[index] if load.urls else load.url
     try:
-        return client.post(load.url, content=load.bodies[index % len(load.bodies)]).status_code
+        return client.post(url, content=load.bodies[index % len(load.bodies)]).status_code
     except httpx.HTTPError:
         return None
 
@@ -163,7 +184,7 @@ def _drive(
     accepted = refused = errors = 0
     while time.monotonic() < deadline and (index := take()) is not None:
         status = _post(client, load, index)
-        if status == 202:
+        if status == load.accepted_status:
             accepted += 1
         elif status is None:
             errors += 1

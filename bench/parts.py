@@ -3,9 +3,11 @@
 - `throughput`: intake and the message path beside a bare Flask app and a bare Celery
   round trip (`bench.cli`, with its own options: `--mode`, `--requests`, ...);
 - `drain`: notify's workers working off a backlog of SMS, per pool (`bench.drain`);
-- `memory`: every process's memory, idle and after a load of reports (`bench.memory`).
+- `memory`: every process's memory, idle and after a load of reports (`bench.memory`);
+- `staff`: mediation's and rewards' staff transition endpoints beside a bare endpoint doing
+  the same writes (`bench.staff`; `--requests`, `--concurrency`, `--duration` as intake's).
 
-`drain` and `memory` run on Redis and PostgreSQL (`--redis-url`, `--postgres-url`).
+`drain`, `memory` and `staff` run on Redis and PostgreSQL (`--redis-url`, `--postgres-url`).
 `--json PATH` (or `-` for stdout) writes what they measured as one record.
 """
 
@@ -26,7 +28,7 @@ from bench.cli import _terminate
 from bench.cli import main as throughput_main
 from bench.options import parse_options
 
-PARTS = ("throughput", "drain", "memory")
+PARTS = ("throughput", "drain", "memory", "staff")
 DEFAULT_POOLS = "prefork:1,prefork:2,prefork:4,threads:8"
 
 
@@ -114,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(memory.render(measured))
             record["memory"] = dataclasses.asdict(measured)
+        if "staff" in parts:
+            from bench import staff
+
+            steps = _in_workdir(lambda workdir: staff.run(shared, workdir))
+            print(staff.render(steps))
+            record["staff"] = staff.record(steps)
     except KeyboardInterrupt:
         _say("interrupted; everything it started has been stopped")
         return 130

@@ -11,7 +11,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
-from sqlalchemy.orm import Session
 
 from services.common.staff_auth import Caller, Role
 from services.mediation.desks.models import DeskSession
@@ -53,8 +52,3 @@ def visible_to(caller: Caller) -> ColumnElement[bool]:
             DeskSession.case_id == Case.id, DeskSession.desk_code == caller.member.desk
         )
     return false()
-
-
-def can_see(session: Session, *, caller: Caller, case: Case) -> bool:
-    """Whether `caller` may see `case`."""
-    return bool(session.scalar(select(exists().where(Case.id == case.id, visible_to(caller)))))

@@ -40,11 +40,13 @@ from services.mediation.cases.workflow import (
 )
 from services.mediation.desks import service as desks
 from services.mediation.desks.models import Desk, DeskSession
-from services.mediation.models import Case, CaseHistory, Staff
+from services.mediation.models import Case, CaseHistory, Staff, Village
 from services.mediation.rules import MediationRules
 
 SYSTEM = "system"
 ACTION_NAMES = frozenset(a.value for a in Action)
+# One schema of each action's fields, made once: loading keeps no state between calls.
+FIELD_SCHEMAS = {action: schema() for action, schema in FIELDS_OF.items()}
 # 首问必果: who is told to take which route when mediation ends without agreement.
 OTHER_ROUTES = "litigation (向法院起诉) or petition (信访)"
 
@@ -104,6 +106,12 @@ class Context:
     now: datetime
     calendar: WorkingCalendar | None = None
 
+    def working_calendar(self, session: Session) -> WorkingCalendar:
+        """The calendar, loaded on first use: only the steps that book or count days need it."""
+        if self.calendar is None:
+            self.calendar = desks.working_calendar(session)
+        return self.calendar
+
 
 class TransitionCase:
     """One action on one case, by a staff member (or the deadline sweep, `caller=None`)."""
@@ -113,6 +121,7 @@ class TransitionCase:
     ) -> None:
         self.case_id, self.caller, self.action_name, self.raw = case_id, caller, action, fields
         self.case: Case | None = None
+        self.village_name: str | None = None  # read with the lock
         self.data: dict[str, Any] = {}
         self.transition: Transition | None = None
 
@@ -121,11 +130,24 @@ class TransitionCase:
         return self.caller.id if self.caller else SYSTEM
 
     def _lock(self, session: Session) -> Case:
-        case = session.get(Case, self.case_id, with_for_update=True, populate_existing=True)
-        if case is None or (
-            self.caller is not None and not access.can_see(session, caller=self.caller, case=case)
-        ):
+        """The case, locked, if the caller may see it (else a 404), with its village's name.
+
+        One statement: the lock, the visibility check and the name every step's messages
+        use. Only the case's row is locked (`FOR UPDATE OF cases`).
+        """
+        query = (
+            select(Case, Village.name)
+            .outerjoin(Village, Village.code == Case.village)
+            .where(Case.id == self.case_id)
+            .with_for_update(of=Case)
+            .execution_options(populate_existing=True)
+        )
+        if self.caller is not None:
+            query = query.where(access.visible_to(self.caller))
+        found = session.execute(query).first()
+        if found is None:
             raise NotFound("no such case")
+        case, self.village_name = found
         return case
 
     def validate(self, session: Session, ctx: Context) -> None:
@@ -151,7 +173,7 @@ class TransitionCase:
                     )
         if action is not None:
             try:
-                self.data = FIELDS_OF[action]().load(self.raw)
+                self.data = FIELD_SCHEMAS[action].load(self.raw)
             except ValidationError as error:
                 for name, messages in flat_messages(error.messages).items():
                     for message in messages:
@@ -253,11 +275,13 @@ class TransitionCase:
             detail=jsonable({k: v for k, v in self.data.items() if k != "note"}),
         )
         session.add(history)
-        session.flush()
         flows.tell_partner(
             session, ctx.messaging, case=case, event=step.event, detail=step.detail, now=ctx.now
         )
-        session.refresh(case, ["history"])
+        # One flush for the case, its history row and its messages; the history is read
+        # again when the answer shows it, in one statement.
+        session.flush()
+        session.expire(case, ["history"])
         return case
 
     # ---- the steps: each changes the case and says what happened -------------------------
@@ -265,13 +289,14 @@ class TransitionCase:
     def _due(self, case: Case, kind: DueKind | None, at: datetime | None) -> None:
         case.due_kind, case.due_at = (kind.value if kind else None), at
 
-    def _village(self, session: Session, case: Case) -> str:
-        return service.village_name(session, case.village)
+    def _village(self, case: Case) -> str:
+        """The case's village as residents say it (read with the lock), or its code."""
+        return self.village_name or case.village
 
     def _accept(self, session: Session, ctx: Context, case: Case) -> Step:
         case.risk_grade = self.data["risk_grade"]
         self._due(case, DueKind.LOCAL_MEDIATION, ctx.now + ctx.rules.local_window)
-        village = self._village(session, case)
+        village = self._village(case)
         flows.send_sms(
             session,
             ctx.messaging,
@@ -301,7 +326,7 @@ class TransitionCase:
     def _take_over(self, session: Session, ctx: Context, case: Case) -> Step:
         leader = service.duty_leader(session)
         previous = case.owner
-        village = self._village(session, case)
+        village = self._village(case)
         case.owner_id = leader.id
         session.flush()
         session.refresh(case, ["owner"])
@@ -380,7 +405,7 @@ class TransitionCase:
     @staticmethod
     def _second_session_limit(session: Session, ctx: Context) -> datetime:
         """The end of the Nth working day after today: the next session is held by then."""
-        calendar = ctx.calendar or desks.working_calendar(session)
+        calendar = ctx.working_calendar(session)
         today = ctx.now.astimezone(STATION_TZ).date()
         last = calendar.add_working_days(today, ctx.rules.second_session_working_days)
         return datetime.combine(last + timedelta(days=1), time(), STATION_TZ).astimezone(UTC)
@@ -402,7 +427,7 @@ class TransitionCase:
             key=f"case-resolved:{case.id}",
             recipient=flows.reporter_phone(case),
             template="case_resolved",
-            params={"village": self._village(session, case)},
+            params={"village": self._village(case)},
         )
         agreement = self.data.get("agreement")
         if agreement:
@@ -432,7 +457,7 @@ class TransitionCase:
                 case_id=case.id,
                 starts_at=starts_at,
                 now=ctx.now,
-                calendar=ctx.calendar,
+                calendar=ctx.working_calendar(session),
             )
         except DomainError as refused:  # not one of the desk's slots, full, nothing in a year
             problems = Problems()

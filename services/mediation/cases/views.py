@@ -30,7 +30,6 @@ from services.mediation.cases.schemas import (
     StatsQueryArgs,
     fields_by_action,
 )
-from services.mediation.desks import service as desks
 from services.mediation.runtime import MediationRuntime
 
 blp = Blueprint(
@@ -39,6 +38,10 @@ blp = Blueprint(
     url_prefix="/v1/cases",
     description="Dispute cases, from first contact to follow-up",
 )
+
+
+# The answer's schema, made once (with its nested ones): dumping keeps no state.
+CASE_OUT = CaseOut()
 
 
 def runtime() -> MediationRuntime:
@@ -106,12 +109,8 @@ class CaseTransitions(MethodView):
         key = idempotency_key()
         rt = runtime()
         with rt.messaging.transaction(defer=after_response) as session:
-            ctx = Context(
-                messaging=rt.messaging,
-                rules=rt.rules,
-                now=rt.clock.now(),
-                calendar=desks.working_calendar(session),
-            )
+            # The working calendar is read only by the steps that need it (Context).
+            ctx = Context(messaging=rt.messaging, rules=rt.rules, now=rt.clock.now())
             answer = service.transition(
                 session,
                 caller=who,
@@ -119,7 +118,7 @@ class CaseTransitions(MethodView):
                 body=data,
                 ctx=ctx,
                 key=key,
-                render=CaseOut().dump,
+                render=CASE_OUT.dump,
             )
         return jsonify(answer)  # already in CaseOut's shape (stored as such for repeats)
 

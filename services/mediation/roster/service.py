@@ -5,7 +5,7 @@ Functions take the session and never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,10 @@ from services.mediation.models import Staff, Village
 def member_of(session: Session, staff: Staff) -> StaffMember:
     """A staff row as the token check sees it."""
     villages = session.scalars(select(Village.code).where(Village.officer_id == staff.id))
+    return _member(staff, villages)
+
+
+def _member(staff: Staff, villages: Iterable[str]) -> StaffMember:
     return StaffMember(
         id=staff.id,
         name=staff.name,
@@ -39,9 +43,17 @@ class DatabaseDirectory:
         self._db = db  # looked up on each call: tests hand the app their own runtime
 
     def lookup(self, staff_id: str) -> StaffMember | None:
-        with self._db().sessions() as session:
-            staff = session.get(Staff, staff_id)
-            return member_of(session, staff) if staff is not None and staff.active else None
+        """The active staff member with this id and their villages: one statement, outside a
+        transaction (every staff request asks, before its own transaction begins)."""
+        with self._db().reads() as session:
+            rows = session.execute(
+                select(Staff, Village.code)
+                .outerjoin(Village, Village.officer_id == Staff.id)
+                .where(Staff.id == staff_id)
+            ).all()
+        if not rows or not rows[0][0].active:
+            return None
+        return _member(rows[0][0], (code for _, code in rows if code is not None))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from services.common.contracts import TimelineEvent
 from services.common.errors import NotFound
@@ -40,6 +40,8 @@ from services.rewards.ledger.payouts import PayoutAdapter
 from services.rewards.rules import RewardRules
 
 ACTION_NAMES = frozenset(a.value for a in Action)
+# One schema of each action's fields, made once: loading keeps no state between calls.
+FIELD_SCHEMAS = {action: schema() for action, schema in FIELDS_OF.items()}
 
 
 @dataclass
@@ -87,8 +89,13 @@ class TransitionClaim:
         self.held: limits.Limits | None = None
 
     def _lock(self, session: Session) -> HazardClaim:
+        # The history is read once, for the answer, after the step has added to it.
         claim = session.get(
-            HazardClaim, self.claim_id, with_for_update=True, populate_existing=True
+            HazardClaim,
+            self.claim_id,
+            with_for_update=True,
+            populate_existing=True,
+            options=[lazyload(HazardClaim.history)],
         )
         if claim is None:
             raise NotFound("no such claim")
@@ -110,7 +117,7 @@ class TransitionClaim:
             problems.access.append(f"{action} needs the role {' or '.join(roles)}")
         if action is not None:
             try:
-                self.data = FIELDS_OF[action]().load(self.raw)
+                self.data = FIELD_SCHEMAS[action].load(self.raw)
             except ValidationError as error:
                 for name, messages in flat_messages(error.messages).items():
                     for message in messages:
@@ -216,7 +223,8 @@ class TransitionClaim:
             report_id=claim.report_id,
             test=claim.test,
         )
-        session.refresh(claim, ["history"])
+        session.flush()
+        session.expire(claim, ["history"])  # read again, in one statement, when shown
         return claim
 
     # ---- the steps: each changes the claim and says what happened ------------------------

@@ -13,6 +13,7 @@ envelopes approved and not yet paid (`reserved_fen`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,25 +26,41 @@ from services.rewards.ledger import service as ledger
 from services.rewards.ledger.models import EntryKind, LedgerEntry
 from services.rewards.rules import RewardRules
 
+M = TypeVar("M", ReporterMonth, EnvelopeMonth)
 
-def _locked(session: Session, model: type[ReporterMonth] | type[EnvelopeMonth], **key: str) -> None:
-    """Make sure the row exists (racing inserts are fine), then lock it."""
+
+def _locked(session: Session, model: type[M], update: dict[str, Any], **key: str) -> M:
+    """The row, made if missing, locked: one upsert whose no-op update takes the row lock.
+
+    `INSERT … ON CONFLICT DO UPDATE` waits for a transaction holding the row, as
+    `SELECT … FOR UPDATE` does, and returns the row as that transaction left it; racing
+    first inserts are fine. `update` sets a column to itself (not the key, so the lock
+    conflicts with every `FOR UPDATE` of the row).
+    """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**key).on_conflict_do_nothing())
+    statement = (
+        insert(model)
+        .values(**key)
+        .on_conflict_do_update(index_elements=list(key), set_=update)
+        .returning(model)
+    )
+    return session.scalars(statement, execution_options={"populate_existing": True}).one()
 
 
 def lock_reporter_month(session: Session, *, phone: str, period: str) -> ReporterMonth:
-    _locked(session, ReporterMonth, reporter_phone=phone, period=period)
-    row = session.get(ReporterMonth, (phone, period), with_for_update=True, populate_existing=True)
-    assert row is not None
-    return row
+    return _locked(
+        session,
+        ReporterMonth,
+        {"envelopes": ReporterMonth.envelopes},
+        reporter_phone=phone,
+        period=period,
+    )
 
 
 def lock_month(session: Session, *, period: str) -> EnvelopeMonth:
-    _locked(session, EnvelopeMonth, period=period)
-    row = session.get(EnvelopeMonth, period, with_for_update=True, populate_existing=True)
-    assert row is not None
-    return row
+    return _locked(
+        session, EnvelopeMonth, {"reserved_fen": EnvelopeMonth.reserved_fen}, period=period
+    )
 
 
 def month_budget(session: Session, *, period: str, rules: RewardRules) -> int:
@@ -62,11 +79,8 @@ def month_budget(session: Session, *, period: str, rules: RewardRules) -> int:
 
 def available(session: Session, *, month: EnvelopeMonth, rules: RewardRules) -> int:
     """What a locked month can still promise to envelopes, in fen."""
-    budget = month_budget(session, period=month.period, rules=rules)
-    paid_out = ledger.budget_granted(session, month=month.period) - ledger.budget_left(
-        session, month=month.period
-    )
-    return budget - paid_out - month.reserved_fen
+    figures = ledger.envelope_figures(session, month=month.period)
+    return figures.budget_fen(rules.monthly_budget_fen) - figures.paid_out_fen - month.reserved_fen
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ blp = Blueprint(
 )
 
 
+# The answer's schema, made once (with its nested ones): dumping keeps no state.
+CLAIM_OUT = ClaimOut()
+
+
 def runtime() -> RewardsRuntime:
     found: RewardsRuntime = current_app.extensions["fengqiao"]
     return found
@@ -97,6 +101,6 @@ class ClaimTransitions(MethodView):
                 body=data,
                 ctx=ctx,
                 key=key,
-                render=ClaimOut().dump,
+                render=CLAIM_OUT.dump,
             )
         return jsonify(answer)  # already in ClaimOut's shape (stored as such for repeats)
