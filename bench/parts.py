@@ -3,9 +3,11 @@
 - `throughput`: intake and the message path beside a bare Flask app and a bare Celery
   round trip (`bench.cli`, with its own options: `--mode`, `--requests`, ...);
 - `drain`: notify's workers working off a backlog of SMS, per pool (`bench.drain`);
-- `memory`: every process's memory, idle and after a load of reports (`bench.memory`).
+- `memory`: every process's memory, idle and after a load of reports (`bench.memory`);
+- `sustained`: finished reports a second at a steady offered rate, beside bare Celery
+  tasks taking the same hops (`bench.sustained`).
 
-`drain` and `memory` run on Redis and PostgreSQL (`--redis-url`, `--postgres-url`).
+`drain`, `memory` and `sustained` run on Redis and PostgreSQL (`--redis-url`, `--postgres-url`).
 `--json PATH` (or `-` for stdout) writes what they measured as one record.
 """
 
@@ -26,7 +28,7 @@ from bench.cli import _terminate
 from bench.cli import main as throughput_main
 from bench.options import parse_options
 
-PARTS = ("throughput", "drain", "memory")
+PARTS = ("throughput", "drain", "memory", "sustained")
 DEFAULT_POOLS = "prefork:1,prefork:2,prefork:4,threads:8"
 
 
@@ -52,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"notify pools to drain with, POOL:N,... (default {DEFAULT_POOLS})",
     )
     parser.add_argument("--memory-reports", type=int, default=10_000, help="reports sent")
+    parser.add_argument("--sustained-seconds", type=float, default=30.0, help="each step's offers")
+    parser.add_argument("--sustained-start", type=float, default=2.0, help="system's first rate")
+    parser.add_argument("--sustained-bare-start", type=float, default=20.0, help="bare's first")
+    parser.add_argument("--sustained-steps", type=int, default=9, help="most steps per side")
     return parser
 
 
@@ -114,6 +120,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(memory.render(measured))
             record["memory"] = dataclasses.asdict(measured)
+        if "sustained" in parts:
+            from bench import sustained
+
+            path = _in_workdir(
+                lambda workdir: sustained.run(
+                    seconds=ours.sustained_seconds,
+                    system_start=ours.sustained_start,
+                    bare_start=ours.sustained_bare_start,
+                    max_steps=ours.sustained_steps,
+                    workdir=workdir,
+                    redis_url=shared.redis_url,
+                    postgres_url=shared.postgres_url,
+                )
+            )
+            print(sustained.render(path))
+            record["sustained"] = sustained.record(path)
     except KeyboardInterrupt:
         _say("interrupted; everything it started has been stopped")
         return 130
