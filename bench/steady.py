@@ -1,12 +1,16 @@
 """Steady offered load: was a rate sustained, and the ladder of rates that finds the highest.
 
 A step offers reports at a fixed rate R for a while, on a fixed schedule whatever the
-answers (an open loop, as residents are). It is sustained when, over the step's steady
-part (its last two thirds; the first third is the path filling up), the reports finished
-kept up with the reports accepted: the backlog (accepted and not finished) grew by no more
-than 5 % of what was accepted in that part, plus one second's worth of offers (the
-latency of one report may vary by that much between the two instants compared). The
-offer itself must have kept to its schedule: an API that cannot take R is not sustaining R.
+answers (an open loop, as residents are). It is sustained when the backlog (reports
+accepted and not yet finished) did not grow over the step's steady part, its last two
+thirds (in the first the path is still filling up): its low point in the last third is no
+higher than its low point in the middle third, give or take two reports and one second's
+worth of offers. Low points, not the backlog at two instants: a pause of a few seconds
+(a periodic task in a worker, another program taking the CPUs) raises the backlog for a
+while and is worked off; a path slower than the offers raises its floor, and keeps
+raising it. The same holds for the messages waiting on the broker (the timeline's
+included). The offer itself must have kept to its schedule: an API that cannot take R
+is not sustaining R.
 
 The ladder starts low and raises the rate by a factor until a step is not sustained, then
 tries once halfway (geometrically) between the best sustained rate and the failed one.
@@ -16,13 +20,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 STEADY_FROM = 1 / 3  # of the step: before it, the path is still filling
-GROWTH_TOLERANCE = 0.05  # of what was accepted in the steady part
-JITTER_SECONDS = 1.0  # offers' worth of backlog the latency's variation may account for
+SLACK_REPORTS = 2  # the floor may move by this much, plus a second's worth of offers
+JITTER_SECONDS = 1.0
+RESOLUTION_SECONDS = 0.1  # the backlog is looked at this often to find its low points
 KEPT_SCHEDULE = 0.95  # of the offered rate, accepted over the step
 
 K = TypeVar("K", bound=Hashable)
@@ -37,10 +42,10 @@ class Step:
     accepted_rate: float  # per second, over the step
     finished: int  # of the accepted, by the time the step was judged
     finished_rate: float  # per second, over the steady part
-    backlog_start: int  # accepted and unfinished at the start of the steady part
-    backlog_end: int  # at the end of the step
-    queued_start: int  # messages waiting on the broker, the same two instants
-    queued_end: int
+    backlog_middle: int  # accepted and unfinished: its low point in the middle third
+    backlog_last: int  # and in the last third
+    queued_middle: int  # messages waiting on the broker, low points of the same thirds
+    queued_last: int
     p50_seconds: float  # accepted → finished, of those finished
     p90_seconds: float
     drained_seconds: float | None  # after the step, until nothing was left (None: not in time)
@@ -63,6 +68,12 @@ def quantile(values: Sequence[float], q: float) -> float:
     return ordered[max(1, math.ceil(q * len(ordered))) - 1]
 
 
+def low_point(value: Callable[[float], int], since: float, until: float) -> int:
+    """The least `value(t)` for t from `since` to `until`, looked at every RESOLUTION."""
+    steps = max(1, int((until - since) / RESOLUTION_SECONDS))
+    return min(value(since + (until - since) * k / steps) for k in range(steps + 1))
+
+
 def judge(
     *,
     rate: float,
@@ -71,32 +82,39 @@ def judge(
     offered: int,
     accepted_at: Mapping[K, float],
     finished_at: Mapping[K, float],
-    queued_start: int,
-    queued_end: int,
+    queued: Sequence[tuple[float, int]],
     messages_per_report: int,
 ) -> Step:
-    """The step's figures and verdict, from when each report was accepted and finished."""
+    """The step's figures and verdict, from when each report was accepted and finished and
+    the broker's queue lengths sampled while it ran."""
     steady_from, ended = started + seconds * STEADY_FROM, started + seconds
+    middle_until = (steady_from + ended) / 2
     accepted = sorted(accepted_at.values())
     finished = sorted(finished_at.values())
 
     def backlog(at: float) -> int:
         return count_until(accepted, at) - count_until(finished, at)
 
+    def queued_low(since: float, until: float) -> int:
+        within = [n for at, n in queued if since <= at <= until]
+        return min(within, default=0)
+
     steady_seconds = ended - steady_from
-    accepted_steady = count_until(accepted, ended) - count_until(accepted, steady_from)
     finished_steady = count_until(finished, ended) - count_until(finished, steady_from)
-    start, end = backlog(steady_from), backlog(ended)
-    allowed = GROWTH_TOLERANCE * accepted_steady + rate * JITTER_SECONDS
+    middle = low_point(backlog, steady_from, middle_until)
+    last = low_point(backlog, middle_until, ended)
+    queued_middle = queued_low(steady_from, middle_until)
+    queued_last = queued_low(middle_until, ended)
+    allowed = SLACK_REPORTS + rate * JITTER_SECONDS
     latencies = [finished_at[r] - accepted_at[r] for r in finished_at if r in accepted_at]
     reasons = []
     accepted_rate = len(accepted) / seconds
     if len(accepted) < offered or accepted_rate < KEPT_SCHEDULE * rate:
         reasons.append(f"offers fell behind: {len(accepted)}/{offered} accepted")
-    if end - start > allowed:
-        reasons.append(f"backlog grew {start} → {end}")
-    if queued_end - queued_start > allowed * messages_per_report:
-        reasons.append(f"broker queues grew {queued_start} → {queued_end}")
+    if last - middle > allowed:
+        reasons.append(f"backlog grew {middle} → {last}")
+    if queued_last - queued_middle > allowed * messages_per_report:
+        reasons.append(f"broker queues grew {queued_middle} → {queued_last}")
     return Step(
         rate=rate,
         seconds=seconds,
@@ -105,10 +123,10 @@ def judge(
         accepted_rate=accepted_rate,
         finished=len(finished),
         finished_rate=finished_steady / steady_seconds,
-        backlog_start=start,
-        backlog_end=end,
-        queued_start=queued_start,
-        queued_end=queued_end,
+        backlog_middle=middle,
+        backlog_last=last,
+        queued_middle=queued_middle,
+        queued_last=queued_last,
         p50_seconds=quantile(latencies, 0.5),
         p90_seconds=quantile(latencies, 0.9),
         drained_seconds=None,

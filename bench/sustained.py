@@ -159,12 +159,6 @@ class QueueDepth:
             self.samples.append((time.time(), self.now()))
             self._stop.wait(POLL_SECONDS)
 
-    def at(self, moment: float) -> int:
-        """The sample nearest `moment`."""
-        if not self.samples:
-            return 0
-        return min(self.samples, key=lambda s: abs(s[0] - moment))[1]
-
 
 def _ladder_steps(steppers: list[tuple[Stepper, Ladder]], seconds: float) -> None:
     """Advance the ladders in turn, one step each, until every one is done."""
@@ -182,7 +176,8 @@ def _ladder_steps(steppers: list[tuple[Stepper, Ladder]], seconds: float) -> Non
             drained = f"{step.drained_seconds:.0f} s" if step.drained_seconds is not None else "no"
             say(
                 f"sustained: {stepper.name} at {rate:.1f}/s: finished {step.finished_rate:.1f}/s,"
-                f" backlog {step.backlog_start} → {step.backlog_end}, p50 {step.p50_seconds:.2f} s;"
+                f" backlog low {step.backlog_middle} → {step.backlog_last},"
+                f" p50 {step.p50_seconds:.2f} s;"
                 f" drained: {drained}; {verdict}"
             )
             if step.drained_seconds is None:  # what follows would start on a backlog
@@ -305,8 +300,7 @@ class SystemStepper:
             offered=count,
             accepted_at=accepted,
             finished_at=finished,
-            queued_start=self.depth.at(started + seconds / 3),
-            queued_end=self.depth.at(started + seconds),
+            queued=self.depth.samples,
             messages_per_report=MESSAGES_PER_REPORT["system"],
         )
 
@@ -322,8 +316,11 @@ class SystemStepper:
 
 
 def _with_drain(step: Step, seconds: float | None) -> Step:
+    """The step with how long its backlog took to work off; not sustained if it was not."""
     figures = asdict(step)
     figures["drained_seconds"] = seconds
+    if seconds is None:
+        figures["reasons"] = [*step.reasons, f"not worked off in {DRAIN_TIMEOUT_SECONDS:g} s"]
     return Step(**figures)
 
 
@@ -361,8 +358,7 @@ class BareStepper:
             offered=count,
             accepted_at=accepted,
             finished_at=read_finished(stamps, needed),
-            queued_start=self.depth.at(started + seconds / 3),
-            queued_end=self.depth.at(started + seconds),
+            queued=self.depth.samples,
             messages_per_report=MESSAGES_PER_REPORT["bare"],
         )
 
@@ -509,8 +505,8 @@ def _step_line(step: Step) -> str:
     return (
         f"    {step.rate:6.1f}/s  accepted {step.accepted_rate:6.1f}/s"
         f"  finished {step.finished_rate:6.1f}/s"
-        f"  backlog {step.backlog_start:5d} → {step.backlog_end:5d}"
-        f"  queued {step.queued_start:5d} → {step.queued_end:5d}"
+        f"  backlog low {step.backlog_middle:5d} → {step.backlog_last:5d}"
+        f"  queued low {step.queued_middle:5d} → {step.queued_last:5d}"
         f"  p50 {step.p50_seconds:6.2f} s  p90 {step.p90_seconds:6.2f} s"
         f"  drained {drained}  {verdict}"
     )
