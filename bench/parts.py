@@ -5,9 +5,12 @@
 - `drain`: notify's workers working off a backlog of SMS, per pool (`bench.drain`);
 - `memory`: every process's memory, idle and after a load of reports (`bench.memory`);
 - `staff`: mediation's and rewards' staff transition endpoints beside a bare endpoint doing
-  the same writes (`bench.staff`; `--requests`, `--concurrency`, `--duration` as intake's).
+  the same writes (`bench.staff`; `--requests`, `--concurrency`, `--duration` as intake's);
+- `sustained`: finished reports a second at a steady offered rate, beside bare Celery
+  tasks taking the same hops (`bench.sustained`).
 
-`drain`, `memory` and `staff` run on Redis and PostgreSQL (`--redis-url`, `--postgres-url`).
+`drain`, `memory`, `staff` and `sustained` run on Redis and PostgreSQL (`--redis-url`,
+`--postgres-url`).
 `--json PATH` (or `-` for stdout) writes what they measured as one record.
 """
 
@@ -28,7 +31,7 @@ from bench.cli import _terminate
 from bench.cli import main as throughput_main
 from bench.options import parse_options
 
-PARTS = ("throughput", "drain", "memory", "staff")
+PARTS = ("throughput", "drain", "memory", "staff", "sustained")
 DEFAULT_POOLS = "prefork:1,prefork:2,prefork:4,threads:8"
 
 
@@ -54,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"notify pools to drain with, POOL:N,... (default {DEFAULT_POOLS})",
     )
     parser.add_argument("--memory-reports", type=int, default=10_000, help="reports sent")
+    parser.add_argument("--sustained-seconds", type=float, default=30.0, help="each step's offers")
+    parser.add_argument("--sustained-start", type=float, default=2.0, help="system's first rate")
+    parser.add_argument("--sustained-bare-start", type=float, default=20.0, help="bare's first")
+    parser.add_argument("--sustained-steps", type=int, default=9, help="most steps per side")
     return parser
 
 
@@ -122,6 +129,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps = _in_workdir(lambda workdir: staff.run(shared, workdir))
             print(staff.render(steps))
             record["staff"] = staff.record(steps)
+        if "sustained" in parts:
+            from bench import sustained
+
+            path = _in_workdir(
+                lambda workdir: sustained.run(
+                    seconds=ours.sustained_seconds,
+                    system_start=ours.sustained_start,
+                    bare_start=ours.sustained_bare_start,
+                    max_steps=ours.sustained_steps,
+                    workdir=workdir,
+                    redis_url=shared.redis_url,
+                    postgres_url=shared.postgres_url,
+                )
+            )
+            print(sustained.render(path))
+            record["sustained"] = sustained.record(path)
     except KeyboardInterrupt:
         _say("interrupted; everything it started has been stopped")
         return 130

@@ -241,6 +241,9 @@ def record_event(
             due_at=message.get("due_at"),
         )
     )
+    # Set before the callback lookup below, whose autoflush writes the report: one UPDATE
+    # of its status and time together, not a second one for the time at the commit.
+    report.updated_at = now
     new_status = STATUS_BY_EVENT.get(message["event"])
     if new_status and STATUS_RANK[new_status] > STATUS_RANK[report.status]:
         previous_status, report.status = report.status, new_status
@@ -252,5 +255,4 @@ def record_event(
             at=message["at"],
             now=now,
         )
-    report.updated_at = now
     return True

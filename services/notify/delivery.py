@@ -23,6 +23,7 @@ from typing import Any, cast
 from marshmallow import fields
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.clock import Clock, to_station_time
 from services.common.contracts import RECORD_REPORT_EVENT, Contract, Message
@@ -146,17 +147,26 @@ def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> 
     # Taken only if still `created` when the write lands. PostgreSQL's row lock above has
     # made sure already; SQLite has no row locks, and two of a worker's threads handed the
     # same message (a relayed copy) would otherwise both pass the check above and send it.
+    # The claim in that one statement, not a second UPDATE at the commit for the rest.
+    provider = SIMULATED if sms.test else d.router.choose()
+    claim = {
+        "status": "sending",
+        "provider": provider.name,
+        "sending_at": now,
+        "attempts": sms.attempts + 1,
+        "due_at": None,
+        "updated_at": now,
+    }
     taken = session.execute(
         update(SmsMessage)
         .where(SmsMessage.id == sms.id, SmsMessage.status == "created")
-        .values(status="sending")
+        .values(**claim)
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult[Any], taken).rowcount != 1:
         return "skipped"
-    provider = SIMULATED if sms.test else d.router.choose()
-    sms.status, sms.provider, sms.sending_at = "sending", provider.name, now
-    sms.attempts, sms.due_at, sms.updated_at = sms.attempts + 1, None, now
+    for name, value in claim.items():  # what the row now holds, not to be written again
+        set_committed_value(sms, name, value)
     return sms
 
 

@@ -79,7 +79,10 @@ def accept_request(
         return sms
     sms.body, sms.segments = rendered.text, rendered.segments
     sms.template_version = rendered.template.version
-    if optouts.opted_out(session, sms.recipient):
+    # Not flushed by the lookup: the row is written once, with its due time, below.
+    with session.no_autoflush:
+        opted_out = optouts.opted_out(session, sms.recipient)
+    if opted_out:
         fail(session, messaging, sms, "the recipient opted out (TD)", now)
         return sms
     sms.due_at = after_quiet_hours(now, urgent=sms.priority == "urgent", rules=rules)
