@@ -42,14 +42,23 @@ class RunningSystem:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
+        """`fengqiao run`, waited for until every API is ready (migrations, then ten
+        processes starting on two CPUs that other work may hold); stopped if it is not."""
         var_dir = Path(self.env["FENGQIAO_VAR_DIR"])
         var_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [FENGQIAO, "run"], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        wait_for(lambda: all(self.ready(s) for s in SERVICES), timeout, "all four /readyz", self)
+        try:
+            wait_for(
+                lambda: all(self.ready(s) for s in SERVICES), timeout, "all four /readyz", self
+            )
+        except BaseException:
+            # The test fails here and never calls stop(): the processes must not outlive it.
+            self.stop()
+            raise
 
     def ready(self, service: str) -> bool:
         try:
