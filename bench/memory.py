@@ -20,23 +20,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backends
-from bench.environment import HOST, free_ports, overridden, python_path
 from bench.load import Load, run_load
 from bench.probes import Probes
-from bench.processes import Child, wait_ready
-from bench.runner import distinct_reporters, fengqiao_command, say
+from bench.processes import Child
+from bench.runner import distinct_reporters, say
+from bench.system import start_system
 from chaos.procfs import PROC, children_of
 from services.cli.demo import demo_key, seed_stories
-from services.common.config import SERVICES
 
-READY_TIMEOUT_SECONDS = 180.0
 QUIET_SECONDS = 15.0  # after starting or working: timers settle, nothing is in flight
 WARM_UP_REPORTS = 300
 CONCURRENCY = 16
 POSTS_PER_SECOND_AT_LEAST = 5.0  # a load slower than this is a failure, not a run to wait out
 WORK_OFF_TIMEOUT_SECONDS = 1800.0
-SYSTEM_STOP_SECONDS = 40.0
 LIMIT_MB = 80.0  # the most any process may hold idle
 LEAK_TOLERANCE = 0.10  # after the load, at most this much above the warm idle reading
 PER_NUMBER_LIMITS_OFF = {
@@ -150,40 +146,24 @@ def _post(url: str, headers: dict[str, str], bodies: list[bytes]) -> tuple[int, 
 
 def run(*, reports: int, workdir: Path, redis_url: str, postgres_url: str) -> Memory:
     """Start the system, read its memory idle, warm, and after `reports` reports; stop it."""
-    var_dir = workdir / "var"
-    var_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(backends.redis_postgres(var_dir, redis_url, postgres_url))
-        *service_ports, console_port = free_ports(len(SERVICES) + 1)
-        ports = dict(zip(SERVICES, service_ports, strict=True))
-        stack.enter_context(
-            overridden(
-                {
-                    **backend.env,
-                    **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-                    "CONSOLE_PORT": str(console_port),  # measured too, on a port of its own
-                    "FENGQIAO_HOST": HOST,
-                    "PYTHONPATH": python_path(),
-                    # The load's clients each open with the same first report: per-number
-                    # limits would hold those SMS for an hour, and this part measures memory.
-                    **PER_NUMBER_LIMITS_OFF,
-                }
-            )
+        running = start_system(
+            stack,
+            part="memory",
+            workdir=workdir,
+            redis_url=redis_url,
+            postgres_url=postgres_url,
+            # The load's clients each open with the same first report: per-number limits
+            # would hold those SMS for an hour, and this part measures memory.
+            env=PER_NUMBER_LIMITS_OFF,
+            spare_port_variable="CONSOLE_PORT",  # the console measured too
         )
-        say(f"memory: starting the system, logs in {workdir}")
-        system = Child("fengqiao run", fengqiao_command(), workdir / "system.log")
-        system.start()
-        stack.callback(system.stop, SYSTEM_STOP_SECONDS)
-        wait_ready(
-            [f"http://{HOST}:{port}/readyz" for port in ports.values()],
-            [system],
-            READY_TIMEOUT_SECONDS,
-        )
+        system = running.process
         probes = stack.enter_context(contextlib.closing(Probes()))
         time.sleep(QUIET_SECONDS)
         processes = processes_of(system)
         take_reading(processes, "idle")
-        url = f"http://{HOST}:{ports['intake']}/v1/reports"
+        url = f"{running.url('intake')}/v1/reports"
         headers = {"Authorization": f"Bearer {demo_key()}", "Content-Type": "application/json"}
         bodies = distinct_reporters(seed_stories(datetime.now(UTC)), WARM_UP_REPORTS + reports)
         say(f"memory: warming up with {WARM_UP_REPORTS} reports")

@@ -43,17 +43,15 @@ from psycopg import sql
 from bench import backends, staff_rows
 from bench.bare_transitions import DATABASE_VARIABLE, add_rows, create_tables
 from bench.cpu import with_server_cpu
-from bench.environment import HOST, free_ports, overridden, python_path
+from bench.environment import HOST, overridden
 from bench.load import Load, LoadResult, run_load
 from bench.options import Options
 from bench.planned import planned
 from bench.processes import Child, paused, wait_ready
-from bench.runner import fengqiao_command, say
-from services.common.config import SERVICES
+from bench.runner import say
+from bench.system import start_system
 from services.common.db import make_engine
 
-READY_TIMEOUT_SECONDS = 120.0
-SYSTEM_STOP_SECONDS = 40.0
 CHILD_STOP_SECONDS = 15.0
 QUIET_TIMEOUT_SECONDS = 180.0  # for the workers to work off a seeding or a load
 QUIET_POLL_SECONDS = 1.0
@@ -196,37 +194,19 @@ def _measure(
 
 def run(options: Options, workdir: Path) -> Staff:
     """Start the system and the baseline, seed, measure each step, and stop everything."""
-    var_dir = workdir / "var"
-    var_dir.mkdir(parents=True, exist_ok=True)
     rows = options.requests + options.concurrency
     seeded = 2 * rows  # the system is loaded twice (workers paused, then running)
     plan = planned()
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(
-            backends.redis_postgres(var_dir, options.redis_url, options.postgres_url)
+        running = start_system(
+            stack,
+            part="staff",
+            workdir=workdir,
+            redis_url=options.redis_url,
+            postgres_url=options.postgres_url,
+            env=RULES,
         )
-        *service_ports, bare_port = free_ports(len(SERVICES) + 1)
-        ports = dict(zip(SERVICES, service_ports, strict=True))
-        stack.enter_context(
-            overridden(
-                {
-                    **backend.env,
-                    **RULES,
-                    **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-                    "FENGQIAO_HOST": HOST,
-                    "PYTHONPATH": python_path(),
-                }
-            )
-        )
-        say(f"staff: starting the system, logs in {workdir}")
-        system = Child("fengqiao run", fengqiao_command(), workdir / "system.log")
-        system.start()
-        stack.callback(system.stop, SYSTEM_STOP_SECONDS)
-        wait_ready(
-            [f"http://{HOST}:{port}/readyz" for port in ports.values()],
-            [system],
-            READY_TIMEOUT_SECONDS,
-        )
+        system, ports, bare_port = running.process, running.ports, running.spare_port
         say(f"staff: opening {seeded} cases and {seeded} claims")
         case_ids, claim_ids = staff_rows.open_cases(seeded), staff_rows.open_claims(seeded)
         bare_url = stack.enter_context(bare_database(options.postgres_url))

@@ -38,13 +38,13 @@ import httpx
 import redis
 from sqlalchemy import select
 
-from bench import backends, bare_path
-from bench.environment import HOST, free_ports, overridden, python_path
+from bench import bare_path
 from bench.latency import paced
 from bench.probes import ACK_TEMPLATES, Probes
-from bench.processes import Child, ProcessError, wait_ready
-from bench.runner import fengqiao_command, say
+from bench.processes import Child, ProcessError
+from bench.runner import say
 from bench.steady import Ladder, Step, judge
+from bench.system import start_system
 from services.cli.demo import demo_key, seed_stories
 from services.cli.run import plan, worker_pool
 from services.common.celery_app import worker_queues
@@ -57,7 +57,6 @@ from services.rewards.claims.models import HazardClaim
 from services.rewards.nominations.models import Nomination
 
 READY_TIMEOUT_SECONDS = 180.0
-SYSTEM_STOP_SECONDS = 40.0
 WORKER_STOP_SECONDS = 15.0
 SETTLE_SECONDS = 3.0  # after the last offer, before the step is judged: commits land
 DRAIN_TIMEOUT_SECONDS = 180.0
@@ -420,33 +419,17 @@ def run(
     postgres_url: str,
 ) -> Sustained:
     """Start the system and the bare workers, climb both ladders in turn, stop everything."""
-    var_dir = workdir / "var"
-    var_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        backend = stack.enter_context(backends.redis_postgres(var_dir, redis_url, postgres_url))
-        *service_ports, console_port = free_ports(len(SERVICES) + 1)
-        ports = dict(zip(SERVICES, service_ports, strict=True))
-        stack.enter_context(
-            overridden(
-                {
-                    **backend.env,
-                    **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-                    "CONSOLE_PORT": str(console_port),
-                    "FENGQIAO_HOST": HOST,
-                    "PYTHONPATH": python_path(),
-                    **FAKE_PROVIDER,
-                }
-            )
+        running = start_system(
+            stack,
+            part="sustained",
+            workdir=workdir,
+            redis_url=redis_url,
+            postgres_url=postgres_url,
+            env=FAKE_PROVIDER,
+            spare_port_variable="CONSOLE_PORT",
         )
-        say(f"sustained: starting the system, logs in {workdir}")
-        system = Child("fengqiao run", fengqiao_command(), workdir / "system.log")
-        system.start()
-        stack.callback(system.stop, SYSTEM_STOP_SECONDS)
-        wait_ready(
-            [f"http://{HOST}:{port}/readyz" for port in ports.values()],
-            [system],
-            READY_TIMEOUT_SECONDS,
-        )
+        system = running.process
         app = bare_path.create_app()
         stack.callback(app.close)
         workers = []
@@ -469,7 +452,7 @@ def run(
         timeline = stack.enter_context(contextlib.closing(Probes()))
         stories = seed_stories(datetime.now(UTC))
         system_side = SystemStepper(
-            intake_url=f"http://{HOST}:{ports['intake']}",
+            intake_url=running.url("intake"),
             headers={"Authorization": f"Bearer {demo_key()}", "Content-Type": "application/json"},
             probe=probe,
             timeline=timeline,
