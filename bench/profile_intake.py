@@ -152,16 +152,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {counter.round_trips / n:.1f} database round trips"
         f" and {counter.commits / n:.1f} commits a request"
     )
-    if options.no_cprofile:
-        return 0
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(options.top)
-        print(f"\n== top {options.top} by {order} ==")
-        print(out.getvalue().split("\n\n", 2)[-1].rstrip())
-    if options.out:
-        profile.dump_stats(options.out)
+    if not options.no_cprofile:
+        print_top(profile, options.top, options.out)
     return 0
+
+
+def print_top(profile: cProfile.Profile, top: int, out: str | None) -> None:
+    """The `top` entries by cumulative and by own time; the raw profile to `out` if given."""
+    for order in ("cumulative", "tottime"):
+        text = io.StringIO()
+        pstats.Stats(profile, stream=text).sort_stats(order).print_stats(top)
+        print(f"\n== top {top} by {order} ==")
+        print(text.getvalue().split("\n\n", 2)[-1].rstrip())
+    if out:
+        profile.dump_stats(out)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
-import pstats
 import tempfile
 import time
 import uuid
@@ -28,7 +26,7 @@ from typing import Any
 
 from bench import backends, staff_rows
 from bench.environment import overridden
-from bench.profile_intake import Counter
+from bench.profile_intake import Counter, print_top
 from bench.staff import RULES
 
 WARM_UP = 20  # steps before profiling: connections, caches, first-use imports
@@ -146,15 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {counter.round_trips / n:.1f} database round trips"
         f" and {counter.commits / n:.1f} commits a request"
     )
-    if options.plain:
-        return 0
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(options.top)
-        print(f"\n== top {options.top} by {order} ==")
-        print(out.getvalue().split("\n\n", 2)[-1].rstrip())
-    if options.out:
-        profile.dump_stats(options.out)
+    if not options.plain:
+        print_top(profile, options.top, options.out)
     return 0
 
 
