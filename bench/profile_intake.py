@@ -144,17 +144,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
     n = options.requests
-    print(
-        f"{n} POST /v1/reports{' with Idempotency-Key' if options.idempotency_keys else ''}"
-        f" in one thread: {seconds / n * 1000:.1f} ms a request,"
-        f" {cpu_seconds / n * 1000:.1f} ms of it on this process's CPU"
-        f" ({'without' if options.no_cprofile else 'under'} cProfile);"
-        f" {counter.round_trips / n:.1f} database round trips"
-        f" and {counter.commits / n:.1f} commits a request"
-    )
+    with_key = " with Idempotency-Key" if options.idempotency_keys else ""
+    what = f"{n} POST /v1/reports{with_key}"
+    print(per_request(what, n, seconds, cpu_seconds, counter, profiled=not options.no_cprofile))
     if not options.no_cprofile:
         print_top(profile, options.top, options.out)
     return 0
+
+
+def per_request(
+    what: str, n: int, seconds: float, cpu_seconds: float, counter: Counter, *, profiled: bool
+) -> str:
+    """The line a profiler prints: time, CPU, round trips and commits a request."""
+    return (
+        f"{what} in one thread: {seconds / n * 1000:.1f} ms a request,"
+        f" {cpu_seconds / n * 1000:.1f} ms of it on this process's CPU"
+        f" ({'under' if profiled else 'without'} cProfile);"
+        f" {counter.round_trips / n:.1f} database round trips"
+        f" and {counter.commits / n:.1f} commits a request"
+    )
 
 
 def print_top(profile: cProfile.Profile, top: int, out: str | None) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import backends, staff_rows
 from bench.environment import overridden
-from bench.profile_intake import Counter, print_top
+from bench.profile_intake import Counter, per_request, print_top
 from bench.staff import RULES
 
 WARM_UP = 20  # steps before profiling: connections, caches, first-use imports
@@ -136,14 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile.disable()
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
-    print(
-        f"{n} POST {step.path} {step.body['action']} in one thread:"
-        f" {seconds / n * 1000:.1f} ms a request,"
-        f" {cpu_seconds / n * 1000:.1f} ms of it on this process's CPU"
-        f" ({'without' if options.plain else 'under'} cProfile);"
-        f" {counter.round_trips / n:.1f} database round trips"
-        f" and {counter.commits / n:.1f} commits a request"
-    )
+    what = f"{n} POST {step.path} {step.body['action']}"
+    print(per_request(what, n, seconds, cpu_seconds, counter, profiled=not options.plain))
     if not options.plain:
         print_top(profile, options.top, options.out)
     return 0
