@@ -23,7 +23,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +41,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    event,
     func,
     insert,
     or_,
@@ -53,6 +54,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.common import outbox_marks
 from services.common.celery_app import (
     DATABASE_AWAY_RETRY_SECONDS,
     LONGEST_REDELIVERY_SECONDS,
@@ -62,12 +64,15 @@ from services.common.clock import Clock
 from services.common.contracts import Contract
 from services.common.db import Database
 from services.common.logging import mask_personal_data
+from services.common.one_statement import GatheredInserts
 from services.common.outages import BROKER, DATABASE, is_database_outage
 
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
 _BATCHED_KEY = "outbox_batched"  # in `Messaging.transaction`: rows are inserted at its end
+_GATHERED_KEY = "inserts_at_commit"  # `insert_at_commit`'s rows
+_CONNECTED_KEY = "transaction_connected"  # the transaction has sent something
 # After the broker refuses a message, the fast path stands aside this long and leaves the
 # rows to the periodic relay, so that requests do not each wait for a dead broker.
 FAST_PATH_PAUSE_SECONDS = 10.0
@@ -94,6 +99,35 @@ class _Written:
     task: str
     payload: dict[str, Any]
     created_at: datetime
+
+
+def _outbox_row(row: _Written) -> dict[str, Any]:
+    # Rows, not objects: the unit of work cost more than the insert.
+    return {"id": row.id, "task": row.task, "payload": row.payload, "created_at": row.created_at}
+
+
+def insert_at_commit(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` with the outbox rows of this `Messaging.transaction`, at its end.
+
+    In one statement with them (`one_statement`), so nothing in the transaction reads
+    them back. Outside `Messaging.transaction` nothing would write them, so that is an
+    error, not a silent loss.
+    """
+    if not session.info.get(_BATCHED_KEY):
+        raise RuntimeError("insert_at_commit needs a session of Messaging.transaction")
+    gathered = session.info.get(_GATHERED_KEY)
+    if gathered is None:
+        gathered = session.info[_GATHERED_KEY] = GatheredInserts()
+    gathered.add(table, rows)
+
+
+def _connected(session: Session) -> bool:
+    """Whether the session's transaction has sent anything to the database yet."""
+    return bool(session.info.get(_CONNECTED_KEY))
+
+
+def _note_connected(session: Session, _transaction: object, _connection: object) -> None:
+    session.info[_CONNECTED_KEY] = True
 
 
 class OutboxMixin:
@@ -180,6 +214,7 @@ class Messaging:
         dead_letters: type[DeadLetterMixin],
         max_retries: int = DEFAULT_MAX_RETRIES,
         retention: timedelta = DEFAULT_RETENTION,
+        mark_delay: float = outbox_marks.DEFAULT_DELAY_SECONDS,
     ) -> None:
         if retention.total_seconds() <= LONGEST_REDELIVERY_SECONDS:
             raise ValueError(
@@ -200,9 +235,14 @@ class Messaging:
         self.retry_backoff_max = RETRY_BACKOFF_MAX_SECONDS
         self._fast_path_paused_until = 0.0
         self._outbox_table = cast(Table, outbox.__table__)  # type: ignore[attr-defined]
+        # Tells `transaction` whether anything else was sent in it (SQLAlchemy's own
+        # record of a session's connections is private).
+        if not event.contains(db.sessions, "after_begin", _note_connected):
+            event.listen(db.sessions, "after_begin", _note_connected)
         # Built once: on the hot path, building the statement cost as much as running it.
         self._mark_sent = self._marking(sent=True)
         self._mark_tried = self._marking(sent=False)
+        self._sent_marks = outbox_marks.WriteBehindMarks(self._mark_published, delay=mark_delay)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -226,19 +266,9 @@ class Messaging:
             self._insert(session, [row])
 
     def _insert(self, session: Session, rows: list[_Written]) -> None:
-        """The outbox rows in one statement (one round trip for several).
-
-        Rows, not objects: the unit of work cost more than the insert. Through the
-        session's connection, so that writing them flushes nothing else of the caller's
-        (the outbox has no foreign keys: the order of the inserts does not matter).
-        """
-        session.connection().execute(
-            insert(self._outbox_table),
-            [
-                {"id": r.id, "task": r.task, "payload": r.payload, "created_at": r.created_at}
-                for r in rows
-            ],
-        )
+        """The outbox rows in one statement, through the session's connection, so that
+        writing them flushes nothing else of the caller's."""
+        session.connection().execute(insert(self._outbox_table), [_outbox_row(r) for r in rows])
 
     @contextmanager
     def transaction(
@@ -246,31 +276,51 @@ class Messaging:
     ) -> Iterator[Session]:
         """A transaction whose outbox messages are handed to the broker right after commit.
 
-        Its messages are written together just before the commit. `defer` postpones the
-        hand-over, e.g. until an HTTP response has been sent.
+        Its messages, and the rows given to `insert_at_commit`, are written together just
+        before the commit, in one statement where the database allows it. A transaction
+        that did nothing else on PostgreSQL is that one statement alone, with no BEGIN and
+        COMMIT around it. `defer` postpones the hand-over, e.g. until an HTTP response has
+        been sent.
         """
         with self.db.transaction() as session:
             session.info[_BATCHED_KEY] = True
             yield session
             written: list[_Written] = list(session.info.pop(_PENDING_KEY, []))
-            if written:
-                self._insert(session, written)
+            gathered: GatheredInserts = session.info.pop(_GATHERED_KEY, None) or GatheredInserts()
+            gathered.add(self._outbox_table, [_outbox_row(row) for row in written])
+            if gathered:
+                self._write_gathered(session, gathered)
         if written and time.monotonic() >= self._fast_path_paused_until:
             if defer is None:
                 self.hand_over(written)
             else:
                 defer(lambda: self.hand_over(written))
 
+    def _write_gathered(self, session: Session, gathered: GatheredInserts) -> None:
+        """The transaction's gathered rows: alone on an autocommit connection if nothing
+        else was sent in it (PostgreSQL: one statement is atomic), else inside it."""
+        alone = (
+            self.db.engine.dialect.name == "postgresql"
+            and not _connected(session)
+            and not (session.new or session.dirty or session.deleted)
+        )
+        if alone:
+            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                gathered.execute(conn)
+        else:
+            gathered.execute(session.connection())
+
     # -- relaying ----------------------------------------------------------------------
 
     def hand_over(self, written: list[_Written]) -> int:
         """The fast path: publish rows just committed, then mark them in one statement.
 
-        The rows are in memory, so nothing is read back and no transaction is opened: one
-        UPDATE, committed without waiting for the disk. The periodic relay leaves rows this
-        young alone (FAST_PATH_GRACE), so the two do not normally both send one; a row
-        that is not handed over here (broker refused, process died) it sends after that.
-        Returns how many went out.
+        The rows are in memory, so nothing is read back and no transaction is opened; the
+        sent ones are marked a moment later with other transactions' (`outbox_marks`), in
+        one UPDATE committed without waiting for the disk. The periodic relay leaves rows
+        this young alone (FAST_PATH_GRACE), so the two do not normally both send one; a
+        row that is not handed over here (broker refused, process died) it sends after
+        that. Returns how many went out.
         """
         published: list[uuid.UUID] = []
         refused: list[uuid.UUID] = []
@@ -281,7 +331,7 @@ class Messaging:
                 break
             published.append(row.id)
         if published:
-            self._mark(published, sent=True)
+            self._sent_marks.add(published)
         if refused:  # an attempt all the same; rare, so its own statement
             self._mark(refused, sent=False)
         return len(published)
@@ -327,6 +377,13 @@ class Messaging:
             setting = func.set_config("synchronous_commit", "off", True)
             statement = statement.where(select(setting).scalar_subquery().is_not(None))
         return statement
+
+    def flush_marks(self) -> None:
+        """Mark the rows handed over so far now, not a moment later (tests, shutdown)."""
+        self._sent_marks.flush()
+
+    def _mark_published(self, ids: list[uuid.UUID]) -> None:
+        self._mark(ids, sent=True)
 
     def _mark(self, ids: list[uuid.UUID], *, sent: bool) -> None:
         """An attempt on rows the fast path tried, and `published_at` if `sent`: one

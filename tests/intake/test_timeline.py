@@ -20,7 +20,7 @@ def new_report(runtime: IntakeRuntime) -> tuple[uuid.UUID, uuid.UUID]:
     body = factories.dispute()
     body["occurred_at"] = NOW - timedelta(days=1)
     body["reporter"] = {"phone": "+8613800138000"}
-    with runtime.db.transaction() as session:
+    with runtime.messaging.transaction() as session:
         from services.intake.auth import authenticate
 
         caller = authenticate(session, f"Bearer {key}")
