@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -167,16 +168,20 @@ class Database:
             yield session
 
     @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection on which each statement is its own transaction: no BEGIN, COMMIT or
+        ROLLBACK round trips, and no ORM session (for one statement on a hot path)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+
+    @contextmanager
     def reads(self) -> Iterator[Session]:
         """A session for reads that need no transaction of their own (one statement, say).
 
         Its connection is in autocommit mode, so no BEGIN or ROLLBACK goes to the database
         around the statements: on a hot path those are two of three round trips.
         """
-        with (
-            self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
-            Session(bind=conn, expire_on_commit=False) as session,
-        ):
+        with self.autocommit() as conn, Session(bind=conn, expire_on_commit=False) as session:
             yield session
 
     def ping(self) -> None:

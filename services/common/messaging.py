@@ -305,7 +305,7 @@ class Messaging:
             and not (session.new or session.dirty or session.deleted)
         )
         if alone:
-            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self.db.autocommit() as conn:
                 gathered.execute(conn)
         else:
             gathered.execute(session.connection())
@@ -396,7 +396,7 @@ class Messaging:
         """
         statement = self._mark_sent if sent else self._mark_tried
         try:
-            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self.db.autocommit() as conn:
                 conn.execute(statement, {"ids": ids, "now": self.clock.now()})
         except SQLAlchemyError as exc:
             if not is_database_outage(exc):

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import Agency, ApiKey
@@ -81,7 +81,7 @@ def revoke_key(session: Session, *, key_id: str, now: datetime) -> ApiKey:
     return key
 
 
-def authenticate(session: Session, authorization: str | None) -> Caller | None:
+def authenticate(connection: Connection, authorization: str | None) -> Caller | None:
     """The caller an `Authorization: Bearer …` header proves, or None."""
     if not authorization:
         return None
@@ -93,7 +93,7 @@ def authenticate(session: Session, authorization: str | None) -> Caller | None:
     # Key ids are hex: anything else (a NUL from a form, say) cannot name a row.
     if not key_id or not secret or len(key_id) > 32 or not (key_id.isascii() and key_id.isalnum()):
         return None
-    row = session.connection().execute(_KEY_AND_AGENCY, {"key_id": key_id}).one_or_none()
+    row = connection.execute(_KEY_AND_AGENCY, {"key_id": key_id}).one_or_none()
     if row is None:
         _hash(secret)  # spend the same time as a real comparison
         return None

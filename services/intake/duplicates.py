@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from services.intake.models import Report
@@ -62,12 +62,57 @@ def _same_place(earlier: Place, location: dict[str, Any], radius_m: float) -> bo
     )
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def lock_category(session: Session, category: str) -> None:
-    """Serialise duplicate checks of one category, so two reports cannot both be first."""
+    """Serialise duplicate checks of one category, so two reports cannot both be first.
+
+    A statement of its own, before the check's: under READ COMMITTED each statement reads
+    from a snapshot taken when it starts, so the check must start after the lock is held
+    to see the report the lock's last holder committed.
+    """
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"hazard:{category}".encode())
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.connection().execute(_LOCK, {"key": key})
     # SQLite takes one writer at a time already.
+
+
+def _candidates(
+    *, near: bool
+) -> Select[uuid.UUID, str, str, str | None, float | None, float | None]:
+    """Earlier reports the check compares, by village or (`near`) also by a box around
+    the coordinates; built once for each (parameters: category, since, test, village,
+    and the box's edges)."""
+    place: ColumnElement[bool] = Report.village == bindparam("village")
+    if near:
+        place = or_(
+            place,
+            and_(
+                Report.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+                Report.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+            ),
+        )
+    # Only the columns the comparison needs, as rows: at a busy place there are many
+    # earlier reports, and loading each as an object (JSON columns and all) cost more
+    # than the rest of the request.
+    return (
+        select(
+            Report.id, Report.tracking_code, Report.village, Report.address, Report.lat, Report.lon
+        )
+        .where(
+            Report.hazard_category == bindparam("category"),
+            Report.created_at >= bindparam("since"),
+            Report.duplicate_of_id.is_(None),
+            Report.test == bindparam("test"),
+            place,
+        )
+        .order_by(Report.created_at)
+    )
+
+
+_BY_VILLAGE = _candidates(near=False)
+_BY_VILLAGE_OR_NEAR = _candidates(near=True)
 
 
 def find_original(
@@ -80,31 +125,26 @@ def find_original(
     now: datetime,
 ) -> Original | None:
     """The first report of this hazard at this place within the window, if there is one."""
-    place = Report.village == location["village"]
+    params: dict[str, Any] = {
+        "category": category,
+        "since": now - rules.duplicate_window,
+        "test": test,
+        "village": location["village"],
+    }
     lat, lon = location.get("lat"), location.get("lon")
+    statement = _BY_VILLAGE
     if lat is not None and lon is not None:
         dlat = rules.duplicate_radius_m / _DEGREE_M
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        near = and_(
-            Report.lat.between(lat - dlat, lat + dlat), Report.lon.between(lon - dlon, lon + dlon)
-        )
-        place = or_(place, near)
-    # Only the columns the comparison needs, as rows: at a busy place there are many
-    # earlier reports, and loading each as an object (JSON columns and all) cost more
-    # than the rest of the request.
-    candidates = session.execute(
-        select(
-            Report.id, Report.tracking_code, Report.village, Report.address, Report.lat, Report.lon
-        )
-        .where(
-            Report.hazard_category == category,
-            Report.created_at >= now - rules.duplicate_window,
-            Report.duplicate_of_id.is_(None),
-            Report.test == test,
-            place,
-        )
-        .order_by(Report.created_at)
-    )
+        params |= {
+            "lat_min": lat - dlat,
+            "lat_max": lat + dlat,
+            "lon_min": lon - dlon,
+            "lon_max": lon + dlon,
+        }
+        statement = _BY_VILLAGE_OR_NEAR
+    # Through the connection: the ORM adds nothing to a query of columns.
+    candidates = session.connection().execute(statement, params)
     for row in candidates:
         if _same_place(row, location, rules.duplicate_radius_m):
             return Original(id=row.id, tracking_code=row.tracking_code)

@@ -88,7 +88,7 @@ def _take_new(
     for the row first. The lock must be committed before the work starts (a twin has to
     see it), so this statement, unlike the outbox's marks, waits for the disk.
     """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.autocommit() as conn:
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         taken = conn.execute(
             insert(IdempotencyKey)

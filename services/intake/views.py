@@ -53,8 +53,8 @@ def _caller() -> Caller:
 def require_agency_key() -> None:
     """Every call carries an agency's key (else 401) and stays within its rate (else 429)."""
     runtime = _runtime()
-    with runtime.db.reads() as session:  # one SELECT, without BEGIN and ROLLBACK
-        caller = authenticate(session, request.headers.get("Authorization"))
+    with runtime.db.autocommit() as connection:  # one SELECT, without BEGIN and ROLLBACK
+        caller = authenticate(connection, request.headers.get("Authorization"))
     if caller is None:
         abort(
             401,

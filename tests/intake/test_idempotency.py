@@ -76,8 +76,8 @@ def test_a_key_in_flight_is_409_and_a_dead_requests_key_is_taken_over(
 ) -> None:
     key, idem, body = factories.agency_key(intake), str(uuid.uuid4()), unique_dispute()
     # A first request that locked the key and then died before answering:
-    with intake.db.sessions() as session:
-        caller = authenticate(session, f"Bearer {key}")
+    with intake.db.autocommit() as connection:
+        caller = authenticate(connection, f"Bearer {key}")
     assert caller is not None
     locked = idempotency.begin(
         intake.db,

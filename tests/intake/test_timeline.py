@@ -23,7 +23,7 @@ def new_report(runtime: IntakeRuntime) -> tuple[uuid.UUID, uuid.UUID]:
     with runtime.messaging.transaction() as session:
         from services.intake.auth import authenticate
 
-        caller = authenticate(session, f"Bearer {key}")
+        caller = authenticate(session.connection(), f"Bearer {key}")
         assert caller is not None
         report = service.SubmitReport(caller=caller, data=body).run(
             session, messaging=runtime.messaging, rules=runtime.rules, now=NOW

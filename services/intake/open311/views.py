@@ -150,8 +150,8 @@ def require_agency_key() -> None:
     if request.method == "POST":  # Open311 puts it in the form; the query works too
         key = request.form.get("api_key") or key
     runtime = _runtime()
-    with runtime.db.sessions() as session:
-        caller = authenticate(session, f"Bearer {key}") if key else None
+    with runtime.db.autocommit() as connection:
+        caller = authenticate(connection, f"Bearer {key}") if key else None
     if caller is None:
         raise Open311Error(403, ["api_key: a valid agency key is required"])
     verdict = runtime.rate_limiter.hit(f"agency:{caller.agency_id}", runtime.clock.now())
