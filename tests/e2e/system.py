@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -85,10 +87,21 @@ class RunningSystem:
             return self.process.wait(timeout=timeout)
         finally:
             if self.process.poll() is None:
+                # Its children run in sessions of their own: killing the supervisor alone
+                # would leave them serving, and holding the test's databases.
+                for pid in self.started_pids():
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(pid, signal.SIGKILL)
                 self.process.kill()
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-6000:]
+    def started_pids(self) -> list[int]:
+        """Every process the supervisor said it started (`started NAME (pid N)`)."""
+        found = re.findall(r"^started \S+ \(pid (\d+)\)$", self.log(whole=True), re.M)
+        return [int(pid) for pid in found]
+
+    def log(self, *, whole: bool = False) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return text if whole else text[-6000:]
 
 
 def wait_for(
