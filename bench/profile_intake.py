@@ -67,7 +67,8 @@ class Counter:
 
     A statement, a BEGIN, a COMMIT or a ROLLBACK each, and a pre-ping. An autocommit
     connection sends no BEGIN, and SQLAlchemy's "begin" event still fires for it, so
-    BEGINs are counted only outside autocommit.
+    BEGINs are counted only outside autocommit. A write on an autocommit connection is a
+    transaction of its own, so it counts as a commit too.
     """
 
     def __init__(self) -> None:
@@ -75,7 +76,7 @@ class Counter:
         self.commits = 0
 
     def watch(self, engine: Any) -> None:
-        event.listen(engine, "before_cursor_execute", self._one)
+        event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "rollback", self._rollback)
@@ -89,6 +90,11 @@ class Counter:
 
     def _one(self, *_args: Any) -> None:
         self.round_trips += 1
+
+    def _statement(self, conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        self.round_trips += 1
+        if _autocommit(conn) and not statement.lstrip().upper().startswith("SELECT"):
+            self.commits += 1
 
     def _begin(self, conn: Any) -> None:
         if not _autocommit(conn):
