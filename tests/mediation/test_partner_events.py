@@ -72,10 +72,11 @@ def test_a_whole_case_moves_the_report_and_tells_no_names_or_phones(
 
 
 def test_a_declined_case_is_declined_for_the_partner(
-    mediation: MediationRuntime, intake: IntakeRuntime
+    mediation: MediationRuntime, intake: IntakeRuntime, clock: FrozenClock
 ) -> None:
     agency_id, report_id = new_report(intake)
     case_id = open_case(mediation, report_id=report_id)
+    clock.advance(timedelta(seconds=1))  # else two events of one instant, in either order
     act(mediation, case_id, "decline", party="陈二弟", reason="prefers court")
 
     details = forward(mediation, intake, report_id)
