@@ -3,10 +3,12 @@
 `TransitionClaim(...).run(session, ctx)` locks the claim row (`SELECT … FOR UPDATE`), so two
 staff acting on one claim at once are served one after the other: the second sees the
 first's result and, if its action no longer applies, gets a 409. A confirmed verification
-then locks the reporter's month and the month's budget (`limits.py`) to decide between
-`approved` and `awaiting_leader`. The step changes the claim, appends its history row and
-writes the outbox messages (the partner's timeline, the reporter's SMS) in the caller's one
-transaction.
+then locks the reporter's month and reads the month's budget (`limits.py`) to decide
+between `approved` and `awaiting_leader`; an approval takes its envelope from the budget
+as the transaction's last statement, which raises `limits.BudgetTaken` at commit if other
+approvals took it meanwhile (`service.take_step` then takes the step again). The step
+changes the claim, appends its history row and writes the outbox messages (the partner's
+timeline, the reporter's SMS) in the caller's one transaction.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Context:
     rules: RewardRules
     payouts: PayoutAdapter
     now: datetime
+    # Lock the month's budget row before reading it: a step taken again after
+    # `limits.BudgetTaken` (other approvals took the budget it had read).
+    budget_locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ class TransitionClaim:
                 period=claim.period,
                 amount_fen=ctx.rules.envelope_fen[d["severity"]],
                 rules=ctx.rules,
+                locked=ctx.budget_locked,
             )
             self.over = self.held.over
             target = ClaimStatus.AWAITING_LEADER if self.over else ClaimStatus.APPROVED
@@ -229,8 +235,12 @@ class TransitionClaim:
 
     # ---- the steps: each changes the claim and says what happened ------------------------
 
-    def _approve(self, session: Session, ctx: Context, claim: HazardClaim) -> None:
-        """Count the envelope against the reporter's month and reserve it in the budget."""
+    def _approve(
+        self, session: Session, ctx: Context, claim: HazardClaim, *, within_budget: bool
+    ) -> None:
+        """Count the envelope against the reporter's month and reserve it in the budget, as
+        the transaction's last statement: a verification's only if the budget still has
+        it, the leader's whatever is left."""
         assert claim.amount_fen is not None
         if claim.test:
             return
@@ -241,7 +251,7 @@ class TransitionClaim:
             amount_fen=claim.amount_fen,
             rules=ctx.rules,
         )
-        limits.grant(held, amount_fen=claim.amount_fen)
+        limits.grant(session, held, amount_fen=claim.amount_fen, within_budget=within_budget)
 
     def _verify(self, session: Session, ctx: Context, claim: HazardClaim) -> Step:
         assert self.transition is not None
@@ -272,7 +282,7 @@ class TransitionClaim:
                 sms="claim_awaiting_leader",
                 note=d["note"] or "; ".join(self.over),
             )
-        self._approve(session, ctx, claim)
+        self._approve(session, ctx, claim, within_budget=True)
         return Step(
             TimelineEvent.CLAIM_VERIFIED,
             f"verified by a grid officer ({d['severity']} severity); a red envelope is approved",
@@ -287,7 +297,7 @@ class TransitionClaim:
                 sms="claim_rejected",
                 note=self.data["reason"],
             )
-        self._approve(session, ctx, claim)
+        self._approve(session, ctx, claim, within_budget=False)
         return Step(
             TimelineEvent.CLAIM_APPROVED,
             "the leader approved the red envelope",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.errors import DomainError, NotFound
+from services.common.messaging import Messaging
 from services.common.paging import paged
 from services.common.staff_auth import Caller
 from services.common.transitions import fingerprint
+from services.rewards.claims import limits
 from services.rewards.claims.commands import Context, TransitionClaim, allowed_actions
 from services.rewards.claims.models import ClaimTransitionKey, HazardClaim
 
@@ -102,3 +105,26 @@ def transition(
             )
         )
     return answer
+
+
+def take_step(
+    messaging: Messaging,
+    *,
+    defer: Callable[[Callable[[], object]], None] | None = None,
+    ctx: Context,
+    **step: Any,
+) -> dict[str, Any]:
+    """`transition` in a transaction of its own, taken again if the budget went meanwhile.
+
+    An approval reads the month's budget without a lock and takes its envelope as the
+    transaction's last statement (`limits`); if other approvals took the budget in between,
+    the commit raises `BudgetTaken` and nothing of the step is kept. The second time the
+    month's row is locked before the read, so the step is decided on what is left.
+    """
+    try:
+        with messaging.transaction(defer=defer) as session:
+            return transition(session, ctx=ctx, **step)
+    except limits.BudgetTaken:
+        pass
+    with messaging.transaction(defer=defer) as session:
+        return transition(session, ctx=dataclasses.replace(ctx, budget_locked=True), **step)
