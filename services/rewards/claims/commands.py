@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import Uuid, bindparam, insert, select
 from sqlalchemy.orm import Session, lazyload
 
 from services.common.contracts import TimelineEvent
@@ -43,6 +43,15 @@ from services.rewards.ledger.payouts import PayoutAdapter
 from services.rewards.rules import RewardRules
 
 _ADD_HISTORY = insert(ClaimHistory)  # built once
+# The claim, locked; built once (building it cost as much as running it). The history is
+# read once, for the answer, after the step has added to it.
+_LOCK = (
+    select(HazardClaim)
+    .where(HazardClaim.id == bindparam("claim_id", type_=Uuid))
+    .with_for_update()
+    .options(lazyload(HazardClaim.history))
+    .execution_options(populate_existing=True)
+)
 
 ACTION_NAMES = frozenset(a.value for a in Action)
 # One schema of each action's fields, made once: loading keeps no state between calls.
@@ -97,14 +106,7 @@ class TransitionClaim:
         self.held: limits.Limits | None = None
 
     def _lock(self, session: Session) -> HazardClaim:
-        # The history is read once, for the answer, after the step has added to it.
-        claim = session.get(
-            HazardClaim,
-            self.claim_id,
-            with_for_update=True,
-            populate_existing=True,
-            options=[lazyload(HazardClaim.history)],
-        )
+        claim = session.scalars(_LOCK, {"claim_id": self.claim_id}).one_or_none()
         if claim is None:
             raise NotFound("no such claim")
         return claim
