@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from services.common.outages import DATABASE
@@ -153,6 +153,34 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError() from exc
 
 
+_LAST_STATEMENTS = "last_statements"
+
+
+def at_commit(session: Session, statement: Callable[[Session], object]) -> None:
+    """Run `statement` as the transaction's last, after its final flush, just before COMMIT.
+
+    For a row every request of its kind waits for (a month's budget): locked by the last
+    statement, it is held for the commit's round trip only. What `statement` raises rolls
+    the transaction back. Sessions of `Database.sessions` only.
+    """
+    session.info.setdefault(_LAST_STATEMENTS, []).append(statement)
+
+
+def _run_last_statements(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: not yet the end
+        return
+    statements = session.info.pop(_LAST_STATEMENTS, None)
+    if statements:
+        session.flush()
+        for statement in statements:
+            statement(session)
+
+
+def _forget_last_statements(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction rolled back, or committed: done
+        session.info.pop(_LAST_STATEMENTS, None)
+
+
 class Database:
     """One engine and one sessionmaker per service process."""
 
@@ -160,6 +188,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "before_commit", _run_last_statements)
+        event.listen(self.sessions, "after_transaction_end", _forget_last_statements)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -102,7 +102,7 @@ def test_awards_racing_envelopes_never_take_the_envelopes_budget(rewards: Reward
                 session, phone="+8613700137003", period=month, amount_fen=1000, rules=rewards.rules
             )
             if not checked.over:
-                limits.grant(checked, amount_fen=1000)
+                limits.grant(session, checked, amount_fen=1000, within_budget=True)
             return checked.over
 
     def award() -> Payout:

@@ -3,10 +3,12 @@
 `TransitionClaim(...).run(session, ctx)` locks the claim row (`SELECT … FOR UPDATE`), so two
 staff acting on one claim at once are served one after the other: the second sees the
 first's result and, if its action no longer applies, gets a 409. A confirmed verification
-then locks the reporter's month and the month's budget (`limits.py`) to decide between
-`approved` and `awaiting_leader`. The step changes the claim, appends its history row and
-writes the outbox messages (the partner's timeline, the reporter's SMS) in the caller's one
-transaction.
+then locks the reporter's month and reads the month's budget (`limits.py`) to decide
+between `approved` and `awaiting_leader`; an approval takes its envelope from the budget
+as the transaction's last statement, which raises `limits.BudgetTaken` at commit if other
+approvals took it meanwhile (`service.take_step` then takes the step again). The step
+changes the claim, appends its history row and writes the outbox messages (the partner's
+timeline, the reporter's SMS) in the caller's one transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import Uuid, bindparam, insert, select
 from sqlalchemy.orm import Session, lazyload
 
 from services.common.contracts import TimelineEvent
@@ -39,6 +42,17 @@ from services.rewards.ledger.models import SubjectKind
 from services.rewards.ledger.payouts import PayoutAdapter
 from services.rewards.rules import RewardRules
 
+_ADD_HISTORY = insert(ClaimHistory)  # built once
+# The claim, locked; built once (building it cost as much as running it). The history is
+# read once, for the answer, after the step has added to it.
+_LOCK = (
+    select(HazardClaim)
+    .where(HazardClaim.id == bindparam("claim_id", type_=Uuid))
+    .with_for_update()
+    .options(lazyload(HazardClaim.history))
+    .execution_options(populate_existing=True)
+)
+
 ACTION_NAMES = frozenset(a.value for a in Action)
 # One schema of each action's fields, made once: loading keeps no state between calls.
 FIELD_SCHEMAS = {action: schema() for action, schema in FIELDS_OF.items()}
@@ -52,6 +66,9 @@ class Context:
     rules: RewardRules
     payouts: PayoutAdapter
     now: datetime
+    # Lock the month's budget row before reading it: a step taken again after
+    # `limits.BudgetTaken` (other approvals took the budget it had read).
+    budget_locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,14 +106,7 @@ class TransitionClaim:
         self.held: limits.Limits | None = None
 
     def _lock(self, session: Session) -> HazardClaim:
-        # The history is read once, for the answer, after the step has added to it.
-        claim = session.get(
-            HazardClaim,
-            self.claim_id,
-            with_for_update=True,
-            populate_existing=True,
-            options=[lazyload(HazardClaim.history)],
-        )
+        claim = session.scalars(_LOCK, {"claim_id": self.claim_id}).one_or_none()
         if claim is None:
             raise NotFound("no such claim")
         return claim
@@ -175,6 +185,7 @@ class TransitionClaim:
                 period=claim.period,
                 amount_fen=ctx.rules.envelope_fen[d["severity"]],
                 rules=ctx.rules,
+                locked=ctx.budget_locked,
             )
             self.over = self.held.over
             target = ClaimStatus.AWAITING_LEADER if self.over else ClaimStatus.APPROVED
@@ -189,19 +200,21 @@ class TransitionClaim:
         step = getattr(self, f"_{transition.action.value}")(session, ctx, claim)
         claim.status = transition.target.value
         claim.updated_at = ctx.now
-        session.add(
-            ClaimHistory(
-                claim_id=claim.id,
-                at=ctx.now,
-                by=self.caller.id,
-                action=transition.action.value,
-                from_status=before,
-                to_status=claim.status,
-                note=step.note or self.data.get("note", ""),
-                detail=jsonable({k: v for k, v in self.data.items() if k != "note"}),
-            )
+        # The history row as a row, not an object: it is only appended, and the unit of
+        # work cost more than the insert (the answer reads the history as rows too).
+        session.connection().execute(
+            _ADD_HISTORY,
+            {
+                "claim_id": claim.id,
+                "at": ctx.now,
+                "by": self.caller.id,
+                "action": transition.action.value,
+                "from_status": before,
+                "to_status": claim.status,
+                "note": step.note or self.data.get("note", ""),
+                "detail": jsonable({k: v for k, v in self.data.items() if k != "note"}),
+            },
         )
-        session.flush()
         flows.tell_partner(
             session,
             ctx.messaging,
@@ -229,8 +242,12 @@ class TransitionClaim:
 
     # ---- the steps: each changes the claim and says what happened ------------------------
 
-    def _approve(self, session: Session, ctx: Context, claim: HazardClaim) -> None:
-        """Count the envelope against the reporter's month and reserve it in the budget."""
+    def _approve(
+        self, session: Session, ctx: Context, claim: HazardClaim, *, within_budget: bool
+    ) -> None:
+        """Count the envelope against the reporter's month and reserve it in the budget, as
+        the transaction's last statement: a verification's only if the budget still has
+        it, the leader's whatever is left."""
         assert claim.amount_fen is not None
         if claim.test:
             return
@@ -241,7 +258,7 @@ class TransitionClaim:
             amount_fen=claim.amount_fen,
             rules=ctx.rules,
         )
-        limits.grant(held, amount_fen=claim.amount_fen)
+        limits.grant(session, held, amount_fen=claim.amount_fen, within_budget=within_budget)
 
     def _verify(self, session: Session, ctx: Context, claim: HazardClaim) -> Step:
         assert self.transition is not None
@@ -272,7 +289,7 @@ class TransitionClaim:
                 sms="claim_awaiting_leader",
                 note=d["note"] or "; ".join(self.over),
             )
-        self._approve(session, ctx, claim)
+        self._approve(session, ctx, claim, within_budget=True)
         return Step(
             TimelineEvent.CLAIM_VERIFIED,
             f"verified by a grid officer ({d['severity']} severity); a red envelope is approved",
@@ -287,7 +304,7 @@ class TransitionClaim:
                 sms="claim_rejected",
                 note=self.data["reason"],
             )
-        self._approve(session, ctx, claim)
+        self._approve(session, ctx, claim, within_budget=False)
         return Step(
             TimelineEvent.CLAIM_APPROVED,
             "the leader approved the red envelope",

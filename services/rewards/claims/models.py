@@ -82,6 +82,10 @@ class EnvelopeMonth(Base):
 
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     reserved_fen: Mapped[int] = mapped_column(Integer, default=0)
+    # Every envelope approved in the month, paid or not: raised with `reserved_fen`, never
+    # lowered, so a verification's last statement can tell whether others took budget
+    # since its snapshot (`limits`).
+    approved_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ClaimTransitionKey(Base):

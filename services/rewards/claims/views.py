@@ -90,17 +90,17 @@ class ClaimTransitions(MethodView):
         """Take one step: `{"action": "verify" | "decide" | "pay", …its fields}`."""
         key = idempotency_key()
         rt = runtime()
-        with rt.messaging.transaction(defer=after_response) as session:
-            ctx = Context(
-                messaging=rt.messaging, rules=rt.rules, payouts=rt.payouts, now=rt.clock.now()
-            )
-            answer = service.transition(
-                session,
-                caller=caller(),
-                claim_id=claim_id,
-                body=data,
-                ctx=ctx,
-                key=key,
-                render=CLAIM_OUT.dump,
-            )
+        ctx = Context(
+            messaging=rt.messaging, rules=rt.rules, payouts=rt.payouts, now=rt.clock.now()
+        )
+        answer = service.take_step(
+            rt.messaging,
+            defer=after_response,
+            ctx=ctx,
+            caller=caller(),
+            claim_id=claim_id,
+            body=data,
+            key=key,
+            render=CLAIM_OUT.dump,
+        )
         return jsonify(answer)  # already in ClaimOut's shape (stored as such for repeats)
