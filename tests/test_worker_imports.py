@@ -63,3 +63,17 @@ def test_a_configured_provider_brings_its_http_client(tmp_path: Path) -> None:
         "TENCENT_SMS_TEMPLATES": "{}",
     }
     assert loaded_by(statement, ("httpx",), tmp_path, **tencent) == ["httpx"]
+
+
+APIS = [f"from services.{s} import create_app; create_app()" for s in SERVICES]
+WORKERS = [f"import services.{s}.worker" for s in SERVICES]
+POSTGRESQL = {f"{s.upper()}_DATABASE_URL": f"postgresql://fq@127.0.0.1:1/{s}" for s in SERVICES}
+
+
+@pytest.mark.parametrize("statement", [*APIS, *WORKERS, "import services.beat"])
+def test_each_process_loads_only_its_own_databases_dialect(statement: str, tmp_path: Path) -> None:
+    """`INSERT … ON CONFLICT` is built in the dialect in use (`insert_on_conflict`); building
+    an app or a worker connects to nothing, so the address need not answer."""
+    sqlite, postgresql = "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"
+    assert sqlite not in loaded_by(statement, (sqlite, postgresql), tmp_path, **POSTGRESQL)
+    assert postgresql not in loaded_by(statement, (sqlite, postgresql), tmp_path)

@@ -21,9 +21,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 
-from services.common.db import Database
+from services.common.db import Database, insert_on_conflict
 from services.intake.models import RateLimitWindow
 
 log = logging.getLogger(__name__)
@@ -103,12 +102,15 @@ class DatabaseRateLimiter:
 
     def hit(self, subject: str, now: datetime) -> Verdict:
         start = self._window(now)
-        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(RateLimitWindow).values(subject=subject, window_start=start, hits=1)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["subject", "window_start"],
-            set_={"hits": RateLimitWindow.hits + 1},
-        ).returning(RateLimitWindow.hits)
+        upsert = (
+            insert_on_conflict(self.db.engine.dialect, RateLimitWindow)
+            .values(subject=subject, window_start=start, hits=1)
+            .on_conflict_do_update(
+                index_elements=["subject", "window_start"],
+                set_={"hits": RateLimitWindow.hits + 1},
+            )
+            .returning(RateLimitWindow.hits)
+        )
         with self.db.transaction() as session:
             hits = session.execute(upsert).scalar_one()
             if hits == 1:  # the first request of a window clears the agency's old ones
