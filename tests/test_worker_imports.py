@@ -77,3 +77,9 @@ def test_each_process_loads_only_its_own_databases_dialect(statement: str, tmp_p
     sqlite, postgresql = "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"
     assert sqlite not in loaded_by(statement, (sqlite, postgresql), tmp_path, **POSTGRESQL)
     assert postgresql not in loaded_by(statement, (sqlite, postgresql), tmp_path)
+
+
+@pytest.mark.parametrize("statement", [*APIS, "import services.beat"])
+def test_a_process_that_runs_no_worker_loads_no_worker_code(statement: str, tmp_path: Path) -> None:
+    """Celery's Django fixup, left out (`create_celery`), imported `celery.worker` anywhere."""
+    assert loaded_by(statement, ("celery.worker", "celery.fixups.django"), tmp_path) == []
