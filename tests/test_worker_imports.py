@@ -83,3 +83,19 @@ def test_each_process_loads_only_its_own_databases_dialect(statement: str, tmp_p
 def test_a_process_that_runs_no_worker_loads_no_worker_code(statement: str, tmp_path: Path) -> None:
     """Celery's Django fixup, left out (`create_celery`), imported `celery.worker` anywhere."""
     assert loaded_by(statement, ("celery.worker", "celery.fixups.django"), tmp_path) == []
+
+
+def test_the_intake_worker_loads_limits_on_its_first_limited_answer(tmp_path: Path) -> None:
+    """Only residents' SMS questions are limited in the worker; the API limits every request.
+
+    tests/test_status_by_sms.py answers (and refuses the fourth) through such a limiter.
+    """
+    limited = ("limits", "wrapt", "deprecated")
+    assert loaded_by("import services.intake.worker", limited, tmp_path) == []
+    first_use = (
+        "from services.intake.worker import app\n"
+        "from services.intake.runtime import build\n"
+        "build().status_answer_limiter.limiter()"
+    )
+    assert loaded_by(first_use, ("limits",), tmp_path) == ["limits"]
+    assert loaded_by(APIS[0], ("limits",), tmp_path) == ["limits"]
