@@ -99,3 +99,18 @@ def test_the_intake_worker_loads_limits_on_its_first_limited_answer(tmp_path: Pa
     )
     assert loaded_by(first_use, ("limits",), tmp_path) == ["limits"]
     assert loaded_by(APIS[0], ("limits",), tmp_path) == ["limits"]
+
+
+@pytest.mark.parametrize("statement", WORKERS)
+def test_only_beat_loads_beats_scheduler(statement: str, tmp_path: Path) -> None:
+    """Workers register the periodic tasks (`scheduling`); beat alone schedules them."""
+    assert loaded_by(statement, ("celery.beat", "shelve"), tmp_path) == []
+
+
+def test_beat_runs_its_own_scheduler() -> None:
+    from kombu.utils.imports import symbol_by_name
+
+    from services.beat import app
+    from services.common.beat_scheduler import QuietScheduler
+
+    assert symbol_by_name(app.conf.beat_scheduler) is QuietScheduler
