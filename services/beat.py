@@ -42,5 +42,5 @@ settings = load_settings(SCHEDULER)
 settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule file there
 app = create_celery(settings)
 app.conf.beat_schedule = beat_schedule(settings.outbox_relay_seconds)
-app.conf.beat_scheduler = "services.common.scheduling:QuietScheduler"
+app.conf.beat_scheduler = "services.common.beat_scheduler:QuietScheduler"
 app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")

@@ -63,3 +63,54 @@ def test_a_configured_provider_brings_its_http_client(tmp_path: Path) -> None:
         "TENCENT_SMS_TEMPLATES": "{}",
     }
     assert loaded_by(statement, ("httpx",), tmp_path, **tencent) == ["httpx"]
+
+
+APIS = [f"from services.{s} import create_app; create_app()" for s in SERVICES]
+WORKERS = [f"import services.{s}.worker" for s in SERVICES]
+POSTGRESQL = {f"{s.upper()}_DATABASE_URL": f"postgresql://fq@127.0.0.1:1/{s}" for s in SERVICES}
+
+
+@pytest.mark.parametrize("statement", [*APIS, *WORKERS, "import services.beat"])
+def test_each_process_loads_only_its_own_databases_dialect(statement: str, tmp_path: Path) -> None:
+    """`INSERT … ON CONFLICT` is built in the dialect in use (`insert_on_conflict`); building
+    an app or a worker connects to nothing, so the address need not answer."""
+    sqlite, postgresql = "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"
+    assert sqlite not in loaded_by(statement, (sqlite, postgresql), tmp_path, **POSTGRESQL)
+    assert postgresql not in loaded_by(statement, (sqlite, postgresql), tmp_path)
+
+
+@pytest.mark.parametrize("statement", [*APIS, "import services.beat"])
+def test_a_process_that_runs_no_worker_loads_no_worker_code(statement: str, tmp_path: Path) -> None:
+    """Celery's Django fixup, left out (`create_celery`), imported `celery.worker` anywhere."""
+    assert loaded_by(statement, ("celery.worker", "celery.fixups.django"), tmp_path) == []
+
+
+def test_the_intake_worker_loads_limits_on_its_first_limited_answer(tmp_path: Path) -> None:
+    """Only residents' SMS questions are limited in the worker; the API limits every request.
+
+    tests/test_status_by_sms.py answers (and refuses the fourth) through such a limiter.
+    """
+    limited = ("limits", "wrapt", "deprecated")
+    assert loaded_by("import services.intake.worker", limited, tmp_path) == []
+    first_use = (
+        "from services.intake.worker import app\n"
+        "from services.intake.runtime import build\n"
+        "build().status_answer_limiter.limiter()"
+    )
+    assert loaded_by(first_use, ("limits",), tmp_path) == ["limits"]
+    assert loaded_by(APIS[0], ("limits",), tmp_path) == ["limits"]
+
+
+@pytest.mark.parametrize("statement", WORKERS)
+def test_only_beat_loads_beats_scheduler(statement: str, tmp_path: Path) -> None:
+    """Workers register the periodic tasks (`scheduling`); beat alone schedules them."""
+    assert loaded_by(statement, ("celery.beat", "shelve"), tmp_path) == []
+
+
+def test_beat_runs_its_own_scheduler() -> None:
+    from kombu.utils.imports import symbol_by_name
+
+    from services.beat import app
+    from services.common.beat_scheduler import QuietScheduler
+
+    assert symbol_by_name(app.conf.beat_scheduler) is QuietScheduler

@@ -75,7 +75,10 @@ def create_celery(settings: Settings) -> Celery:
     for key in ("data_folder_in", "control_folder"):
         if key in settings.broker_transport_options:
             Path(settings.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
-    app = Celery(f"fengqiao.{settings.service}", broker=settings.broker_url)
+    # No fixups: Celery's one built-in fixup is Django's, which does nothing without
+    # DJANGO_SETTINGS_MODULE but imports `celery.worker` into every process that builds an
+    # app, API processes and beat included (docs/capacity.md, memory).
+    app = Celery(f"fengqiao.{settings.service}", broker=settings.broker_url, fixups=[])
     if settings.embedded_broker:
         app.conf.broker_transport = "services.common.filesystem_broker:Transport"
     app.conf.update(

@@ -49,8 +49,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -62,7 +60,7 @@ from services.common.celery_app import (
 )
 from services.common.clock import Clock
 from services.common.contracts import Contract
-from services.common.db import Database
+from services.common.db import Database, insert_on_conflict
 from services.common.logging import mask_personal_data
 from services.common.one_statement import GatheredInserts
 from services.common.outages import BROKER, DATABASE, is_database_outage
@@ -717,9 +715,8 @@ class Messaging:
         with self.transaction() as session:
             # Claim the id and learn whether it was new in one statement. A concurrent twin
             # makes this wait for its commit, then find the id taken: before any effect.
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             claimed = session.execute(
-                insert(self.processed)
+                insert_on_conflict(session.get_bind().dialect, self.processed)
                 .values(message_id=message_id, task=contract.task, processed_at=self.clock.now())
                 .on_conflict_do_nothing(index_elements=["message_id"])
                 .returning(self.processed.message_id)

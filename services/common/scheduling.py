@@ -1,19 +1,15 @@
-"""Periodic jobs every service has (relaying its outbox, pruning what no longer matters), and
-beat's scheduler."""
+"""Periodic jobs every service has (relaying its outbox, pruning what no longer matters).
+
+Beat's scheduler is in `beat_scheduler`: every worker imports this module, and none needs
+`celery.beat`."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-import kombu
-from celery.beat import PersistentScheduler, ScheduleEntry
 
 from services.common.celery_app import periodic_queue, service_of
 from services.common.messaging import Messaging
-from services.common.outages import BROKER, run_quietly
-
-log = logging.getLogger(__name__)
+from services.common.outages import run_quietly
 
 PRUNE_EVERY_SECONDS = 3600.0
 
@@ -68,21 +64,3 @@ def on_periodic_queues(schedule: dict[str, dict[str, Any]]) -> dict[str, dict[st
         }
         for name, entry in schedule.items()
     }
-
-
-class QuietScheduler(PersistentScheduler):
-    """Beat's scheduler, saying once that the broker is away instead of a traceback a tick.
-
-    Celery's own logs "Message Error" with a stack trace for every entry it cannot send,
-    every second per relay while the broker is down. Sending is all beat does, so any
-    failure to send is the broker's; beat keeps ticking and sends again when it is back.
-    """
-
-    def apply_entry(self, entry: ScheduleEntry, producer: kombu.Producer | None = None) -> None:
-        log.info("Scheduler: Sending due task %s (%s)", entry.name, entry.task)
-        try:
-            self.apply_async(entry, producer=producer, advance=False)
-        except Exception as error:
-            BROKER.failed(error, doing=f"sending {entry.task}")
-        else:
-            BROKER.recovered()

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from services.intake.views import blp
 
     return create_service_app(
-        runtime.build,
+        runtime.build_for_api,
         settings=settings,
         clock=clock,
         title="Fengqiao intake",

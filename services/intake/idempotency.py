@@ -27,13 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.clock import Clock
-from services.common.db import Database
+from services.common.db import Database, insert_on_conflict
 from services.common.errors import DomainError
 from services.intake.models import IdempotencyKey
 from services.intake.rules import IntakeRules
@@ -89,9 +87,8 @@ def _take_new(
     see it), so this statement, unlike the outbox's marks, waits for the disk.
     """
     with db.autocommit() as conn:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         taken = conn.execute(
-            insert(IdempotencyKey)
+            insert_on_conflict(conn.dialect, IdempotencyKey)
             .values(
                 agency_id=agency_id,
                 key=key,

@@ -3,28 +3,33 @@
 With Redis, the `limits` library's moving window (one Lua script per hit). In the embedded
 default, a fixed window counted in the database, one row per subject and window. A rule may
 name several windows ("5/hour;20/month"): a request must fit all of them.
+
+`limits` is imported when a limiter is built, not with this module: the intake worker
+builds its one limiter (on residents' SMS questions) on its first question, and holds
+neither `limits` nor the wrapt and deprecated it brings until then (docs/capacity.md).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from limits import RateLimitItem, parse, parse_many
-from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 
-from services.common.db import Database
+from services.common.db import Database, insert_on_conflict
 from services.intake.models import RateLimitWindow
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,10 @@ class RedisRateLimiter:
     """A moving window in Redis, exact across processes and machines."""
 
     def __init__(self, rule: str, redis_url: str) -> None:
+        from limits import parse
+        from limits.storage import RedisStorage
+        from limits.strategies import MovingWindowRateLimiter
+
         self.item: RateLimitItem = parse(rule)
         # Short timeouts and no client retries: a request waits at most a second on a
         # Redis that is away, then goes through unchecked (see `hit`).
@@ -87,6 +96,8 @@ class DatabaseRateLimiter:
     """A fixed window counted with one upsert per request; old windows are pruned as it goes."""
 
     def __init__(self, rule: str, db: Database) -> None:
+        from limits import parse
+
         self.item: RateLimitItem = parse(rule)
         self.db = db
         self.period = self.item.get_expiry()
@@ -103,12 +114,15 @@ class DatabaseRateLimiter:
 
     def hit(self, subject: str, now: datetime) -> Verdict:
         start = self._window(now)
-        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(RateLimitWindow).values(subject=subject, window_start=start, hits=1)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["subject", "window_start"],
-            set_={"hits": RateLimitWindow.hits + 1},
-        ).returning(RateLimitWindow.hits)
+        upsert = (
+            insert_on_conflict(self.db.engine.dialect, RateLimitWindow)
+            .values(subject=subject, window_start=start, hits=1)
+            .on_conflict_do_update(
+                index_elements=["subject", "window_start"],
+                set_={"hits": RateLimitWindow.hits + 1},
+            )
+            .returning(RateLimitWindow.hits)
+        )
         with self.db.transaction() as session:
             hits = session.execute(upsert).scalar_one()
             if hits == 1:  # the first request of a window clears the agency's old ones
@@ -155,8 +169,41 @@ class Windows:
         )
 
 
+class OnFirstUse:
+    """A limiter built on its first hit or peek (by one thread, whichever asks first).
+
+    For a process that limits only a rare path: it loads `limits` when that path is taken.
+    A rule is then parsed, and a bad one refused, on that first use, not at start.
+    """
+
+    def __init__(self, build: Callable[[], RateLimiter]) -> None:
+        self._build = build
+        self._limiter: RateLimiter | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._limiter is not None
+
+    def limiter(self) -> RateLimiter:
+        """The limiter, built now if this is its first use."""
+        if self._limiter is None:
+            with self._lock:
+                if self._limiter is None:
+                    self._limiter = self._build()
+        return self._limiter
+
+    def hit(self, subject: str, now: datetime) -> Verdict:
+        return self.limiter().hit(subject, now)
+
+    def peek(self, subject: str, now: datetime) -> Verdict:
+        return self.limiter().peek(subject, now)
+
+
 def rate_limiter(rule: str, *, redis_url: str | None, db: Database) -> RateLimiter:
     """Redis when the system has it, else the service's database; one or several windows."""
+    from limits import parse_many
+
     items = parse_many(rule)
     if len(items) == 1:
         return _one_window(rule, redis_url=redis_url, db=db)

@@ -24,12 +24,12 @@ from werkzeug.test import TestResponse
 from services import intake as intake_service
 from services import mediation, notify, rewards
 from services.common import outages
+from services.common.beat_scheduler import QuietScheduler
 from services.common.celery_app import create_celery
 from services.common.clock import FrozenClock
 from services.common.config import SCHEDULER, SERVICES, Settings
 from services.common.contracts import OPEN_CASE
 from services.common.outages import run_quietly
-from services.common.scheduling import QuietScheduler
 from services.intake.runtime import IntakeRuntime
 from services.intake.runtime import build as build_intake
 from services.intake.service import SubmitReport

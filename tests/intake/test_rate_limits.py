@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -10,9 +11,15 @@ from typing import Any
 import pytest
 
 from services.common.clock import FrozenClock
-from services.intake.ratelimit import DatabaseRateLimiter, RedisRateLimiter, rate_limiter
+from services.intake.ratelimit import (
+    DatabaseRateLimiter,
+    OnFirstUse,
+    RateLimiter,
+    RedisRateLimiter,
+    rate_limiter,
+)
 from services.intake.rules import IntakeRules
-from services.intake.runtime import IntakeRuntime
+from services.intake.runtime import IntakeRuntime, build_for_api
 from tests import factories
 from tests.intake.client import client_for
 
@@ -23,7 +30,7 @@ def limited(intake: IntakeRuntime, rule: str) -> IntakeRuntime:
 
 def test_an_agency_over_its_rate_gets_429_with_retry_after(intake: IntakeRuntime) -> None:
     runtime = limited(intake, "3/minute")
-    assert isinstance(runtime.rate_limiter, RedisRateLimiter)  # Redis is the broker here
+    assert isinstance(runtime.rate_limiter.limiter(), RedisRateLimiter)  # Redis is the broker
     key = factories.agency_key(runtime)
     headers = {"Authorization": f"Bearer {key}"}
     client = client_for(runtime)
@@ -118,3 +125,57 @@ def test_the_longer_window_holds_when_the_shorter_has_moved_on(
 
     assert not over.allowed  # the hour's three are used up
     assert over.retry_after > 60
+
+
+def test_a_limiter_on_first_use_is_built_once_by_whichever_thread_asks_first(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    builds: list[RateLimiter] = []
+    start = threading.Barrier(8)
+
+    def build() -> RateLimiter:
+        builds.append(DatabaseRateLimiter("100/minute", intake.db))
+        return builds[-1]
+
+    limiter = OnFirstUse(build)
+    assert not limiter.built  # nothing is built, and `limits` need not be loaded, until used
+
+    def ask() -> None:
+        start.wait()
+        limiter.peek("agency:x", clock.now())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(builds) == 1
+    assert limiter.limiter() is builds[0]
+
+
+def test_the_worker_builds_its_limiters_when_first_used_and_the_api_at_start(
+    intake: IntakeRuntime, clock: FrozenClock
+) -> None:
+    worker = limited(intake, "2/minute")
+    assert not worker.status_answer_limiter.built
+    verdicts = [worker.status_answer_limiter.hit("status:x", clock.now()) for _ in range(4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False]  # the 3/day default
+
+    api = build_for_api(intake.settings, clock)
+    try:
+        limiters = [
+            api.rate_limiter,
+            api.lookup_address_limiter,
+            api.lookup_code_limiter,
+            api.status_answer_limiter,
+        ]
+        assert all(limiter.built for limiter in limiters)
+    finally:
+        api.db.dispose()
+
+
+def test_a_bad_rule_stops_the_apis_start(intake: IntakeRuntime) -> None:
+    bad = replace(intake, rules=IntakeRules(status_answer_limit="three a day"))
+    with pytest.raises(ValueError, match="three a day"):
+        bad.build_limiters()

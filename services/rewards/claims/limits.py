@@ -47,7 +47,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from services.common.db import at_commit
+from services.common.db import at_commit, insert_on_conflict
 from services.rewards.claims.models import EnvelopeMonth, ReporterMonth
 from services.rewards.flows import cny
 from services.rewards.ledger import service as ledger
@@ -74,9 +74,8 @@ def _locked(session: Session, model: type[M], update: dict[str, Any], **key: str
     first inserts are fine. `update` sets a column to itself (not the key, so the lock
     conflicts with every `FOR UPDATE` of the row).
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(model)
+        insert_on_conflict(session.get_bind().dialect, model)
         .values(**key)
         .on_conflict_do_update(index_elements=list(key), set_=update)
         .returning(model)
