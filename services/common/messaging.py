@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -75,6 +76,10 @@ FAST_PATH_PAUSE_SECONDS = 10.0
 # wrote it, which hands it over right after the commit without locking it. A row older
 # than this, or one the fast path tried and the broker refused, is the relay's.
 FAST_PATH_GRACE = timedelta(seconds=5)
+# A worker marks what its fast path sent at most this long afterwards, many rows in one
+# statement (`Messaging.batch_marks`): well inside FAST_PATH_GRACE, so the periodic relay
+# still leaves the rows alone.
+MARK_BATCH_SECONDS = 0.5
 # Errors that trying again cannot fix: the message is parked at once. A contract's
 # ValidationError covers a newer version than the consumer knows (NewerVersion).
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ValidationError, DataError)
@@ -94,6 +99,40 @@ class _Written:
     task: str
     payload: dict[str, Any]
     created_at: datetime
+
+
+class _MarkBatch:
+    """Ids of rows sent by the fast path, marked together after a short wait.
+
+    The first id of a batch starts a timer; when it fires, the batch is marked in one
+    statement, from the timer's thread. Threads of the worker's pool add to it meanwhile.
+    """
+
+    def __init__(self, mark: Callable[[list[uuid.UUID]], None], seconds: float) -> None:
+        self._mark, self._seconds = mark, seconds
+        self._lock = threading.Lock()
+        self._ids: list[uuid.UUID] = []
+        self._timer: threading.Timer | None = None
+
+    def add(self, ids: list[uuid.UUID]) -> None:
+        with self._lock:
+            self._ids.extend(ids)
+            if self._timer is None:
+                self._timer = threading.Timer(self._seconds, self.flush)
+                self._timer.daemon = True  # a stopping worker does not wait for it
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            ids, self._ids = self._ids, []
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()  # no-op when it is the timer's own thread
+        if ids:
+            try:
+                self._mark(ids)
+            except Exception:  # a timer thread has no caller to tell; the relay resends
+                log.exception("could not mark %d messages published", len(ids))
 
 
 class OutboxMixin:
@@ -203,6 +242,25 @@ class Messaging:
         # Built once: on the hot path, building the statement cost as much as running it.
         self._mark_sent = self._marking(sent=True)
         self._mark_tried = self._marking(sent=False)
+        self._marks: _MarkBatch | None = None
+
+    def batch_marks(self, seconds: float = MARK_BATCH_SECONDS) -> None:
+        """Mark the fast path's sent rows together, up to `seconds` after they went out.
+
+        For workers: each hop of the message path otherwise pays a statement (and a
+        connection checkout) for its `published_at` marks alone. The marks of every
+        transaction in the window go in one statement. Losing them (the process dies in
+        the window) is as harmless as losing one mark: the periodic relay sends the rows
+        again after FAST_PATH_GRACE and the consumers drop the copies by message id.
+        """
+        if seconds * 2 > FAST_PATH_GRACE.total_seconds():
+            raise ValueError("marks must land well inside the fast path's grace")
+        self._marks = _MarkBatch(lambda ids: self._mark(ids, sent=True), seconds)
+
+    def flush_marks(self) -> None:
+        """Write the marks waiting in the batch now (a worker stopping, a test)."""
+        if self._marks is not None:
+            self._marks.flush()
 
     # -- writing -----------------------------------------------------------------------
 
@@ -281,7 +339,10 @@ class Messaging:
                 break
             published.append(row.id)
         if published:
-            self._mark(published, sent=True)
+            if self._marks is None:
+                self._mark(published, sent=True)
+            else:
+                self._marks.add(published)
         if refused:  # an attempt all the same; rare, so its own statement
             self._mark(refused, sent=False)
         return len(published)

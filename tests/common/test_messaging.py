@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from dataclasses import replace
 from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from services.common.celery_app import create_celery
@@ -251,3 +252,58 @@ def test_a_malformed_message_is_parked_without_effect(intake: IntakeRuntime) -> 
         assert parked.attempts == 1 and parked.status == "waiting"
         assert "ValidationError" in parked.error and "'report_id'" in parked.error
     assert processed_count(intake, message_id) == 0
+
+
+def outbox_updates(runtime: IntakeRuntime) -> list[str]:
+    """The statements marking outbox rows, from now on (a list that fills as they run)."""
+    seen: list[str] = []
+
+    def one(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE outbox"):
+            seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", one)
+    return seen
+
+
+def test_a_workers_marks_of_several_transactions_go_in_one_statement(
+    intake: IntakeRuntime, redis_url: str
+) -> None:
+    intake.messaging.batch_marks(seconds=2.5)
+    updates = outbox_updates(intake)
+    sent = []
+    for _ in range(3):
+        with intake.messaging.transaction() as session:
+            sent.append(intake.messaging.publish(session, SEND_SMS, sms_request()))
+
+    assert sorted(queued(redis_url, "notify")) == sorted(str(i) for i in sent)  # sent at once
+    assert all(outbox_row(intake, i).published_at is None for i in sent)  # type: ignore[union-attr]
+    assert intake.messaging.relay() == 0  # within the grace: the fast path's rows
+    intake.messaging.flush_marks()
+
+    assert len(updates) == 1
+    for message_id in sent:
+        row = outbox_row(intake, message_id)
+        assert row is not None and row.published_at == NOW and row.attempts == 1
+    assert isinstance(intake.clock, FrozenClock)
+    intake.clock.advance(FAST_PATH_GRACE * 2)
+    assert intake.messaging.relay() == 0  # marked: never sent again
+
+
+def test_batched_marks_are_written_by_their_timer(intake: IntakeRuntime) -> None:
+    intake.messaging.batch_marks(seconds=0.05)
+    with intake.messaging.transaction() as session:
+        message_id = intake.messaging.publish(session, SEND_SMS, sms_request())
+
+    deadline = time.monotonic() + 10
+    while (row := outbox_row(intake, message_id)) is None or row.published_at is None:
+        assert time.monotonic() < deadline, "the batch was never marked"
+        time.sleep(0.02)
+    assert row.attempts == 1
+
+
+def test_marks_cannot_wait_as_long_as_the_relay_leaves_rows_to_the_fast_path(
+    intake: IntakeRuntime,
+) -> None:
+    with pytest.raises(ValueError, match="grace"):
+        intake.messaging.batch_marks(seconds=FAST_PATH_GRACE.total_seconds() / 2 + 0.1)
