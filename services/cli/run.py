@@ -20,7 +20,7 @@ import click
 from environs import Env
 
 from services.common.celery_app import worker_queues
-from services.common.config import SERVICES
+from services.common.config import SERVICES, load_settings
 
 DEFAULT_PORTS = {
     "console": 5000,
@@ -34,6 +34,13 @@ STOP_GRACE_SECONDS = 20.0
 # sends several times what as many processes would, in the memory of one (record 0025,
 # measured by `python -m bench --only drain`). The other workers keep Celery's processes.
 WORKER_POOLS = {"notify": ("threads", 8)}
+# Intake's worker takes two timeline events of every report, each a short transaction whose
+# commit it waits for: one process waited through each commit and spent more on handing
+# tasks to its pool process than on some of them (record 0035, measured by draining 600
+# events: 5.4-6.0 ms of CPU a task and 65-80 a second; 4 threads 3.8-4.2 ms and 145-175).
+# Only where the database locks rows (PostgreSQL): on SQLite's files, threads writing the
+# same report at once would fail and retry each other's transactions.
+ROW_LOCKING_POOLS = {"intake": ("threads", 4)}
 # Runs Celery's `worker` or `beat` command without the rest of `celery`, which each worker
 # would otherwise hold in memory for its life (decision record 0031).
 CELERY_LAUNCHER = ["-m", "services.common.celery_launch"]
@@ -62,16 +69,23 @@ def port_of(service: str, env: Env | None = None) -> int:
 def worker_pool(service: str, env: Env | None = None) -> tuple[str, int]:
     """A service worker's Celery pool and its size: `<SERVICE>_WORKER_POOL`/`_CONCURRENCY`.
 
-    Without them, notify runs its threads (`WORKER_POOLS`) and the others `WORKER_CONCURRENCY`
-    processes.
+    Without them, notify runs its threads (`WORKER_POOLS`), intake its threads on PostgreSQL
+    (`ROW_LOCKING_POOLS`), and the others `WORKER_CONCURRENCY` processes.
     """
     env = env or Env()
-    pool, concurrency = WORKER_POOLS.get(service, ("prefork", env.int("WORKER_CONCURRENCY", 1)))
+    processes = ("prefork", env.int("WORKER_CONCURRENCY", 1))
+    pool, concurrency = WORKER_POOLS.get(service, processes)
+    if service in ROW_LOCKING_POOLS and _locks_rows(load_settings(service, env).database_url):
+        pool, concurrency = ROW_LOCKING_POOLS[service]
     prefix = service.upper()
     return (
         env.str(f"{prefix}_WORKER_POOL", pool),
         env.int(f"{prefix}_WORKER_CONCURRENCY", concurrency),
     )
+
+
+def _locks_rows(database_url: str) -> bool:
+    return database_url.startswith(("postgresql", "postgres:"))
 
 
 def plan(env: Env | None = None) -> list[Process]:

@@ -20,7 +20,7 @@ from services.common.tracking_codes import new_code
 from services.intake import duplicates, routing
 from services.intake.auth import Caller
 from services.intake.callbacks import service as callbacks
-from services.intake.models import Agency, Report, ReportEvent, Village
+from services.intake.models import Agency, AgencyCallback, Report, ReportEvent, Village
 from services.intake.rules import IntakeRules
 
 _REPORTS = cast(Table, Report.__table__)
@@ -228,9 +228,16 @@ def record_event(
 
     A status change is also queued for the agency's callback, if it has one.
     """
-    report = session.get(Report, message["report_id"], with_for_update=True)
-    if report is None:
+    # The report, locked, and whether its agency has a callback, in one statement.
+    found = session.execute(
+        select(Report, AgencyCallback.agency_id)
+        .outerjoin(AgencyCallback, AgencyCallback.agency_id == Report.agency_id)
+        .where(Report.id == message["report_id"])
+        .with_for_update(of=Report)
+    ).first()
+    if found is None:
         return False
+    report, has_callback = found[0], found[1] is not None
     session.add(
         ReportEvent(
             message_id=message["message_id"],
@@ -255,5 +262,6 @@ def record_event(
             previous_status=previous_status,
             at=message["at"],
             now=now,
+            has_callback=has_callback,
         )
     return True

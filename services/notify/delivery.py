@@ -30,9 +30,8 @@ from services.common.contracts import RECORD_REPORT_EVENT, Contract, Message
 from services.common.db import Database
 from services.common.messaging import Messaging
 from services.common.phones import mask_phone
-from services.notify import optouts
 from services.notify.failover import ProviderRouter
-from services.notify.models import SmsMessage
+from services.notify.models import OptOut, SmsMessage
 from services.notify.providers.base import (
     Accepted,
     AmbiguousFailure,
@@ -96,19 +95,36 @@ def tell_intake(
     """Add the message's fate to its report's timeline (number masked)."""
     if sms.report_id is None:
         return
-    what = f"SMS '{sms.template}' to {mask_phone(sms.recipient)}"
-    details = {
-        "sms_sent": f"{what} sent",
-        "sms_failed": f"{what} failed: {sms.failure}",
-        "sms_scheduled": f"{what} waits for the end of quiet hours, "
-        f"{to_station_time(sms.due_at or now)}",
-    }
-    detail = details[event]
+    what = _what(sms.template, sms.recipient)
+    if event == "sms_sent":
+        detail = f"{what} sent"
+    elif event == "sms_failed":
+        detail = f"{what} failed: {sms.failure}"
+    elif event == "sms_scheduled":
+        detail = f"{what} waits for the end of quiet hours, {to_station_time(sms.due_at or now)}"
+    else:
+        raise ValueError(f"no timeline event {event!r} for an SMS")
+    _timeline(session, messaging, sms.report_id, event=event, detail=detail, now=now)
+
+
+def _what(template: str, recipient: str) -> str:
+    return f"SMS '{template}' to {mask_phone(recipient)}"
+
+
+def _timeline(
+    session: Session,
+    messaging: Messaging,
+    report_id: uuid.UUID,
+    *,
+    event: str,
+    detail: str,
+    now: datetime,
+) -> None:
     messaging.publish(
         session,
         RECORD_REPORT_EVENT,
         {
-            "report_id": sms.report_id,
+            "report_id": report_id,
             "event": event,
             "service": "notify",
             "at": now,
@@ -127,12 +143,19 @@ def fail(
 
 def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> SmsMessage | str:
     """The message, marked `sending` with its provider; or a word for why it is not sent now."""
-    sms = session.get(SmsMessage, sms_id, with_for_update=True)
-    if sms is None or sms.status != "created":
+    # The message, locked, and whether its number opted out, in one statement.
+    found = session.execute(
+        select(SmsMessage, OptOut.phone)
+        .outerjoin(OptOut, OptOut.phone == SmsMessage.recipient)
+        .where(SmsMessage.id == sms_id)
+        .with_for_update(of=SmsMessage)
+    ).first()
+    if found is None or found[0].status != "created":
         return "skipped"
+    sms, opted_out = found[0], found[1] is not None
     if sms.due_at is not None and sms.due_at > now:
         return "not_due"
-    if optouts.opted_out(session, sms.recipient):
+    if opted_out:
         fail(session, d.messaging, sms, "the recipient opted out (TD)", now)
         return "failed"
     urgent = sms.priority == "urgent"
@@ -200,15 +223,27 @@ def deliver(d: Deliverer, sms_id: uuid.UUID) -> str:
 
 
 def mark_sent(d: Deliverer, sms_id: uuid.UUID, accepted: Accepted, now: datetime) -> str:
+    """`sent`, if the message is still `sending`; else what a receipt said meanwhile."""
     with d.messaging.transaction() as session:
+        # One statement where a locked read and an UPDATE were: the row lock of the UPDATE
+        # orders it with a receipt's `SELECT … FOR UPDATE`, and its condition is the check.
+        sent = session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == sms_id, SmsMessage.status == "sending")
+            .values(status="sent", provider_ref=accepted.provider_ref, sent_at=now, updated_at=now)
+            .returning(SmsMessage.report_id, SmsMessage.template, SmsMessage.recipient)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if sent is not None:
+            report_id, template, recipient = sent
+            if report_id is not None:
+                detail = f"{_what(template, recipient)} sent"
+                _timeline(session, d.messaging, report_id, event="sms_sent", detail=detail, now=now)
+            return "sent"
         sms = session.get_one(SmsMessage, sms_id, with_for_update=True)
-        if sms.status != "sending":  # a receipt overtook us: keep what it said
-            sms.provider_ref = sms.provider_ref or accepted.provider_ref
-            return sms.status
-        sms.status, sms.provider_ref = "sent", accepted.provider_ref
-        sms.sent_at = sms.updated_at = now
-        tell_intake(session, d.messaging, sms, event="sms_sent", now=now)
-        return "sent"
+        # A receipt overtook us: keep what it said.
+        sms.provider_ref = sms.provider_ref or accepted.provider_ref
+        return sms.status
 
 
 def _retry_later(d: Deliverer, sms_id: uuid.UUID, reason: str, now: datetime) -> str:

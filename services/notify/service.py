@@ -18,9 +18,8 @@ from services.common.messaging import Messaging
 from services.common.paging import paged
 from services.common.phones import normalise_mobile
 from services.common.station import Station
-from services.notify import optouts
 from services.notify.delivery import DELIVER_SMS, fail, tell_intake
-from services.notify.models import SMS_STATUSES, SmsMessage
+from services.notify.models import SMS_STATUSES, OptOut, SmsMessage
 from services.notify.rules import NotifyRules
 from services.notify.templates import TemplateError, render
 from services.notify.timing import after_quiet_hours
@@ -44,15 +43,26 @@ def accept_request(
     resend_of: uuid.UUID | None = None,
 ) -> SmsMessage:
     """Record a requested SMS once per idempotency key; queue it now or let it wait."""
-    existing = session.scalar(
-        select(SmsMessage).where(SmsMessage.idempotency_key == request["idempotency_key"])
-    )
-    if existing is not None:
-        return existing
+    recipient, refused = request["recipient"], None
+    try:
+        recipient = normalise_mobile(recipient)
+    except ValueError as exc:
+        refused = exc  # recorded as failed below, once the key is known to be new
+    # Whether the key was taken, and whether the number opted out, in one statement.
+    existing_id, opted_out = session.execute(
+        select(
+            select(SmsMessage.id)
+            .where(SmsMessage.idempotency_key == request["idempotency_key"])
+            .scalar_subquery(),
+            select(OptOut.phone).where(OptOut.phone == recipient).exists(),
+        )
+    ).one()
+    if existing_id is not None:
+        return session.get_one(SmsMessage, existing_id)
     sms = SmsMessage(
         id=request["message_id"],
         idempotency_key=request["idempotency_key"],
-        recipient=request["recipient"],
+        recipient=recipient,
         template=request["template"],
         template_version=0,
         params=request["params"],
@@ -70,7 +80,8 @@ def accept_request(
     )
     session.add(sms)
     try:
-        sms.recipient = normalise_mobile(request["recipient"])
+        if refused is not None:
+            raise refused
         rendered = render(
             signature=signature, template_name=request["template"], params=request["params"]
         )
@@ -79,9 +90,6 @@ def accept_request(
         return sms
     sms.body, sms.segments = rendered.text, rendered.segments
     sms.template_version = rendered.template.version
-    # Not flushed by the lookup: the row is written once, with its due time, below.
-    with session.no_autoflush:
-        opted_out = optouts.opted_out(session, sms.recipient)
     if opted_out:
         fail(session, messaging, sms, "the recipient opted out (TD)", now)
         return sms

@@ -26,12 +26,34 @@ def test_notify_runs_a_pool_of_threads_and_the_others_processes(
     for name in ("WORKER_CONCURRENCY", *(f"{s.upper()}_WORKER_POOL" for s in SERVICES)):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("NOTIFY_WORKER_CONCURRENCY", raising=False)
+    monkeypatch.delenv("INTAKE_DATABASE_URL", raising=False)  # SQLite's file
 
     notify = worker_argv("notify")
     assert (option(notify, "--pool"), option(notify, "--concurrency")) == ("threads", "8")
     for service in ("intake", "mediation", "rewards"):
         argv = worker_argv(service)
         assert (option(argv, "--pool"), option(argv, "--concurrency")) == ("prefork", "1")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@db/intake", "postgresql+psycopg://db/intake", "postgres://db/i"]
+)
+def test_intake_runs_four_threads_on_a_database_that_locks_rows(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    for name in ("WORKER_CONCURRENCY", *(f"{s.upper()}_WORKER_POOL" for s in SERVICES)):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("INTAKE_WORKER_CONCURRENCY", raising=False)
+    monkeypatch.setenv("INTAKE_DATABASE_URL", url)
+    monkeypatch.setenv("MEDIATION_DATABASE_URL", url.replace("intake", "mediation"))
+
+    intake = worker_argv("intake")
+    assert (option(intake, "--pool"), option(intake, "--concurrency")) == ("threads", "4")
+    mediation = worker_argv("mediation")  # CPU-bound work on one case: processes
+    assert (option(mediation, "--pool"), option(mediation, "--concurrency")) == ("prefork", "1")
+    monkeypatch.setenv("INTAKE_WORKER_POOL", "prefork")
+    monkeypatch.setenv("INTAKE_WORKER_CONCURRENCY", "2")
+    assert worker_pool("intake", Env()) == ("prefork", 2)  # the settings still decide
 
 
 def test_the_environment_chooses_a_workers_pool(monkeypatch: pytest.MonkeyPatch) -> None:

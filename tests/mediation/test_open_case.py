@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.common.contracts import OPEN_CASE
 from services.mediation import service
-from services.mediation.models import Case
+from services.mediation.models import Case, Staff
 from services.mediation.runtime import MediationRuntime
 from tests import messages
 from tests.conftest import NOW
@@ -89,3 +89,29 @@ def test_a_redelivered_dispute_opens_one_case(mediation: MediationRuntime) -> No
         count = session.scalar(select(func.count()).where(Case.report_id == message["report_id"]))
     assert count == 1
     assert len(outbox_where(mediation, "report_id", equals=str(message["report_id"]))) == 1
+
+
+def test_a_village_whose_officer_left_goes_to_the_duty_leader_by_its_name(
+    mediation: MediationRuntime,
+) -> None:
+    with mediation.db.transaction() as session:
+        session.get_one(Staff, "officer-guo").active = False
+    message = messages.open_case()  # weicun-3, 郭警官's
+
+    open_case(mediation, message)
+
+    owner = case_of(mediation, message["report_id"]).owner
+    assert (owner.id, owner.on_duty) == ("leader-cheng", True)
+    [(_, event)] = outbox_where(mediation, "report_id", equals=str(message["report_id"]))
+    assert "the officer of 魏村三组" in event["detail"]
+
+
+def test_a_village_the_station_does_not_know_is_named_by_its_code(
+    mediation: MediationRuntime,
+) -> None:
+    message = messages.open_case(location={"village": "weicun-99"})
+
+    open_case(mediation, message)
+
+    [(_, event)] = outbox_where(mediation, "report_id", equals=str(message["report_id"]))
+    assert "the officer of weicun-99" in event["detail"]

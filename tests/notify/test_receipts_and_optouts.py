@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 
 from services.common.errors import DomainError
-from services.notify import optouts, receipts, service
+from services.common.phones import mask_phone
+from services.notify import delivery, optouts, receipts, service
 from services.notify.failover import ProviderRouter
-from services.notify.providers.base import InboundSms, Receipt, TemporaryFailure
+from services.notify.providers.base import Accepted, InboundSms, Receipt, TemporaryFailure
 from services.notify.providers.errors import AmbiguousFailure
 from services.notify.runtime import NotifyRuntime
 from tests.factories import fresh_number
@@ -23,6 +24,7 @@ from tests.notify.harness import (
     row,
     send,
 )
+from tests.outbox import outbox_where
 
 
 def sent_message(notify: NotifyRuntime) -> uuid.UUID:
@@ -196,3 +198,38 @@ def test_a_failing_provider_sends_the_message_elsewhere(notify: NotifyRuntime) -
     assert send(d, message["message_id"]) == "sent"
     assert row(notify, message["message_id"]).provider == "good"
     assert bad.calls == 0
+
+
+def test_a_receipt_that_overtook_the_providers_answer_is_kept(notify: NotifyRuntime) -> None:
+    message = request(priority="urgent")
+    accept(notify, message)
+    sms_id = message["message_id"]
+    d = deliverer(notify, ScriptedProvider(script=[AmbiguousFailure("slow")]))
+    assert send(d, sms_id) == "sending"
+    apply(notify, Receipt(delivered=True, message_id=sms_id))  # before the answer came
+
+    outcome = delivery.mark_sent(d, sms_id, Accepted(provider_ref="late-1"), notify.clock.now())
+
+    assert outcome == "delivered"
+    sms = row(notify, sms_id)
+    assert (sms.status, sms.provider_ref) == ("delivered", "late-1")
+    events = outbox_where(notify, "report_id", equals=str(message["report_id"]))
+    assert "sms_sent" not in [body["event"] for _, body in events]
+
+
+def test_a_sent_message_tells_its_report_once_with_the_number_masked(
+    notify: NotifyRuntime,
+) -> None:
+    number = fresh_number()
+    message = request(priority="urgent", recipient=number)
+    accept(notify, message)
+
+    assert send(deliverer(notify, ScriptedProvider()), message["message_id"]) == "sent"
+
+    sms = row(notify, message["message_id"])
+    assert (sms.status, sms.sent_at) == ("sent", notify.clock.now())
+    assert sms.provider_ref == f"scripted-{sms.id}"
+    events = outbox_where(notify, "report_id", equals=str(message["report_id"]))
+    [sent] = [body for _, body in events if body["event"] == "sms_sent"]
+    assert sent["detail"] == f"SMS 'report_received' to {mask_phone(number)} sent"
+    assert number not in sent["detail"]

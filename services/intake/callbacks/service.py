@@ -92,9 +92,15 @@ def queue_status_change(
     previous_status: str,
     at: datetime,
     now: datetime,
+    has_callback: bool | None = None,
 ) -> CallbackDelivery | None:
-    """Record a delivery of the report's new status and queue it, if its agency has a callback."""
-    if session.get(AgencyCallback, report.agency_id) is None:
+    """Record a delivery of the report's new status and queue it, if its agency has a callback.
+
+    `has_callback`: already read with the report (its lock's statement); looked up if None.
+    """
+    if has_callback is None:
+        has_callback = session.get(AgencyCallback, report.agency_id) is not None
+    if not has_callback:
         return None
     delivery = CallbackDelivery(
         id=uuid.uuid4(),
