@@ -49,10 +49,16 @@ def test_a_confirmed_hazard_earns_its_envelope_and_is_paid_once(
     assert again.value.status == 409 and again.value.allowed == []
 
 
-def test_every_step_reaches_the_partner_and_the_reporter(rewards: RewardsRuntime) -> None:
+def test_every_step_reaches_the_partner_and_the_reporter(
+    rewards: RewardsRuntime, clock: FrozenClock
+) -> None:
     claim_id = open_claim(rewards)
     claim = load(rewards, claim_id)
+    # A second between steps: the outbox is read in time order, and two rows of one
+    # instant come back in either order.
+    clock.advance(timedelta(seconds=1))
     verify(rewards, claim_id, "high")
+    clock.advance(timedelta(seconds=1))
     act(rewards, claim_id, "pay", by="finance")
 
     sent = outbox_where(rewards, "report_id", equals=str(claim.report_id))
