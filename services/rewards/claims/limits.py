@@ -43,8 +43,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from services.common.db import at_commit, insert_on_conflict
@@ -95,9 +93,20 @@ def lock_reporter_month(session: Session, *, phone: str, period: str) -> Reporte
     return found
 
 
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT, its module imported only for the database in use (memory)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        return postgres_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 @functools.cache
 def _reporter_locking(dialect: str, *, as_object: bool = True) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _dialect_insert(dialect)
     statement = (
         insert(ReporterMonth)
         .values(
@@ -241,12 +250,12 @@ def read_budget(
 def _taking(dialect: str, *, conditional: bool) -> Insert:
     """The last statement: the month's row made or raised by `amount`, within `ceiling` if
     `conditional`. On a conflict the row is locked whether or not the condition holds."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _dialect_insert(dialect)
     amount = bindparam("amount", type_=Integer)
     statement = insert(EnvelopeMonth).values(
         period=bindparam("period", type_=String), reserved_fen=amount, approved_fen=amount
     )
-    return statement.on_conflict_do_update(
+    taking: Insert = statement.on_conflict_do_update(
         index_elements=[EnvelopeMonth.period],
         set_={
             "reserved_fen": EnvelopeMonth.reserved_fen + amount,
@@ -256,6 +265,7 @@ def _taking(dialect: str, *, conditional: bool) -> Insert:
         if conditional
         else None,
     ).returning(EnvelopeMonth.period)
+    return taking
 
 
 def take_at_commit(
