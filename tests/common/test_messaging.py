@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -92,8 +93,9 @@ def test_a_message_the_sender_would_refuse_is_not_written(intake: IntakeRuntime)
         intake.messaging.publish(session, SEND_SMS, {**sms_request(), "priority": "whenever"})
 
 
-def test_a_message_accepted_while_the_broker_is_down_goes_out_when_it_is_back(
-    intake: IntakeRuntime, redis_url: str
+@pytest.mark.parametrize("messages", [1, 3], ids=["one message", "a batch of three"])
+def test_messages_accepted_while_the_broker_is_down_go_out_when_it_is_back(
+    intake: IntakeRuntime, redis_url: str, messages: int
 ) -> None:
     down = replace(intake.settings, broker_url=f"redis://127.0.0.1:{infra.free_port()}/0")
     cut_off = Messaging(
@@ -107,17 +109,44 @@ def test_a_message_accepted_while_the_broker_is_down_goes_out_when_it_is_back(
     )
 
     with cut_off.transaction() as session:  # commits although the broker refuses
-        message_id = cut_off.publish(session, SEND_SMS, sms_request())
+        ids = [cut_off.publish(session, SEND_SMS, sms_request()) for _ in range(messages)]
 
-    row = outbox_row(intake, message_id)
-    assert row is not None and row.published_at is None and row.attempts == 1
-    assert str(message_id) not in queued(redis_url, "notify")
+    for message_id in ids:  # each tried once, none taken for sent
+        row = outbox_row(intake, message_id)
+        assert row is not None and row.published_at is None and row.attempts == 1
+    assert queued(redis_url, "notify") == {}
 
-    intake.messaging.relay()  # what the periodic relay does once the broker answers
+    assert intake.messaging.relay() == messages  # the periodic relay, once the broker answers
 
-    assert str(message_id) in queued(redis_url, "notify")
-    row = outbox_row(intake, message_id)
-    assert row is not None and row.published_at is not None
+    assert sorted(queued(redis_url, "notify")) == sorted(str(i) for i in ids)
+    for message_id in ids:
+        row = outbox_row(intake, message_id)
+        assert row is not None and row.published_at is not None
+
+
+def test_a_transactions_messages_reach_the_broker_in_one_write(
+    intake: IntakeRuntime, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[bytes] = []
+    send: Callable[..., None] = redis.connection.Connection.send_packed_command
+
+    def counted(connection: Any, command: Any, check_health: bool = True) -> None:
+        writes.append(b"".join(command) if isinstance(command, list) else command)
+        send(connection, command, check_health)
+
+    with intake.messaging.transaction() as session:  # the producer's queue declared once
+        intake.messaging.publish(session, SEND_SMS, sms_request())
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counted)
+    with intake.messaging.transaction() as session:
+        ids = [intake.messaging.publish(session, SEND_SMS, sms_request()) for _ in range(3)]
+    monkeypatch.undo()
+
+    pushes = [w for w in writes if b"LPUSH" in w]
+    assert len(pushes) == 1, writes  # one pipeline ...
+    assert pushes[0].count(b"LPUSH") == 3  # ... holding the three
+    assert set(queued(redis_url, "notify")) >= {str(i) for i in ids}
+    intake.messaging.flush_marks()
+    assert all(marked(intake, i) for i in ids)
 
 
 def test_relay_does_not_publish_a_row_twice(intake: IntakeRuntime, redis_url: str) -> None:
