@@ -242,6 +242,17 @@ class Messaging:
         # Built once: on the hot path, building the statement cost as much as running it.
         self._mark_sent = self._marking(sent=True)
         self._mark_tried = self._marking(sent=False)
+        processed = self.processed
+        self._claim = (
+            insert_on_conflict(db.engine.dialect, processed)
+            .values(
+                message_id=bindparam("message_id"),
+                task=bindparam("task"),
+                processed_at=bindparam("at"),
+            )
+            .on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(processed.message_id)
+        )
         self._sent_marks = outbox_marks.WriteBehindMarks(self._mark_published, delay=mark_delay)
 
     # -- writing -----------------------------------------------------------------------
@@ -758,10 +769,8 @@ class Messaging:
             # Claim the id and learn whether it was new in one statement. A concurrent twin
             # makes this wait for its commit, then find the id taken: before any effect.
             claimed = session.execute(
-                insert_on_conflict(session.get_bind().dialect, self.processed)
-                .values(message_id=message_id, task=contract.task, processed_at=self.clock.now())
-                .on_conflict_do_nothing(index_elements=["message_id"])
-                .returning(self.processed.message_id)
+                self._claim,
+                {"message_id": message_id, "task": contract.task, "at": self.clock.now()},
             ).first()
             if claimed is None:
                 return False

@@ -238,16 +238,21 @@ def record_event(
     if found is None:
         return False
     report, has_callback = found[0], found[1] is not None
-    session.add(
-        ReportEvent(
-            message_id=message["message_id"],
-            report_id=report.id,
-            at=message["at"],
-            event=message["event"],
-            service=message["service"],
-            detail=message.get("detail", ""),
-            due_at=message.get("due_at"),
-        )
+    # A row written with the outbox's at the commit, not an object for the unit of work.
+    insert_at_commit(
+        session,
+        _REPORT_EVENTS,
+        [
+            {
+                "message_id": message["message_id"],
+                "report_id": report.id,
+                "at": message["at"],
+                "event": message["event"],
+                "service": message["service"],
+                "detail": message.get("detail", ""),
+                "due_at": message.get("due_at"),
+            }
+        ],
     )
     # Set before the callback lookup below, whose autoflush writes the report: one UPDATE
     # of its status and time together, not a second one for the time at the commit.

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import DomainError, NotFound
-from services.common.messaging import Messaging
+from services.common.messaging import Messaging, insert_at_commit
 from services.common.paging import paged
 from services.common.phones import normalise_mobile
 from services.common.station import Station
@@ -25,6 +25,9 @@ from services.notify.templates import TemplateError, render
 from services.notify.timing import after_quiet_hours
 
 log = logging.getLogger(__name__)
+
+_SMS_TABLE = cast(Table, SmsMessage.__table__)
+_SMS_COLUMNS = tuple(column.key for column in _SMS_TABLE.columns)
 
 
 def seed_station(session: Session, station: Station) -> int:
@@ -78,7 +81,6 @@ def accept_request(
         created_at=now,
         updated_at=now,
     )
-    session.add(sms)
     try:
         if refused is not None:
             raise refused
@@ -86,19 +88,25 @@ def accept_request(
             signature=signature, template_name=request["template"], params=request["params"]
         )
     except (TemplateError, ValueError) as exc:
+        session.add(sms)
         fail(session, messaging, sms, f"refused: {exc}", now)
         return sms
     sms.body, sms.segments = rendered.text, rendered.segments
     sms.template_version = rendered.template.version
     if opted_out:
+        session.add(sms)
         fail(session, messaging, sms, "the recipient opted out (TD)", now)
         return sms
     sms.due_at = after_quiet_hours(now, urgent=sms.priority == "urgent", rules=rules)
     if sms.due_at > now:  # the answer is given, but at 08:00: say so on the timeline
+        session.add(sms)
         tell_intake(session, messaging, sms, event="sms_scheduled", now=now)
         return sms
     sms.dispatched_at = now
-    session.flush()
+    # The usual case: the row goes with its delivery's outbox row in one statement at the
+    # commit, as a row, not through the unit of work (which cost a sixth of the task). The
+    # object returned stays outside the session, with every column set.
+    insert_at_commit(session, _SMS_TABLE, [{key: getattr(sms, key) for key in _SMS_COLUMNS}])
     messaging.publish(session, DELIVER_SMS, {"sms_id": sms.id})
     return sms
 
