@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from marshmallow import fields
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -141,15 +141,46 @@ def fail(
     tell_intake(session, messaging, sms, event="sms_failed", now=now)
 
 
+# The delivery's statements, built once (building one cost about as much as running it).
+# The message, locked, and whether its number opted out, in one statement.
+_LOCKED_WITH_OPT_OUT = (
+    select(SmsMessage, OptOut.phone)
+    .outerjoin(OptOut, OptOut.phone == SmsMessage.recipient)
+    .where(SmsMessage.id == bindparam("sms_id"))
+    .with_for_update(of=SmsMessage)
+)
+# Taken only if still `created` when the write lands (see `_claim`).
+_TAKE = (
+    update(SmsMessage)
+    .where(SmsMessage.id == bindparam("sms_id"), SmsMessage.status == "created")
+    .values(
+        status="sending",
+        provider=bindparam("provider_"),
+        sending_at=bindparam("now"),
+        attempts=bindparam("attempts_"),
+        due_at=None,
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+# `sent`, only if still `sending`, with what the timeline's entry needs.
+_SENT = (
+    update(SmsMessage)
+    .where(SmsMessage.id == bindparam("sms_id"), SmsMessage.status == "sending")
+    .values(
+        status="sent",
+        provider_ref=bindparam("ref"),
+        sent_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(SmsMessage.report_id, SmsMessage.template, SmsMessage.recipient)
+    .execution_options(synchronize_session=False)
+)
+
+
 def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> SmsMessage | str:
     """The message, marked `sending` with its provider; or a word for why it is not sent now."""
-    # The message, locked, and whether its number opted out, in one statement.
-    found = session.execute(
-        select(SmsMessage, OptOut.phone)
-        .outerjoin(OptOut, OptOut.phone == SmsMessage.recipient)
-        .where(SmsMessage.id == sms_id)
-        .with_for_update(of=SmsMessage)
-    ).first()
+    found = session.execute(_LOCKED_WITH_OPT_OUT, {"sms_id": sms_id}).first()
     if found is None or found[0].status != "created":
         return "skipped"
     sms, opted_out = found[0], found[1] is not None
@@ -181,10 +212,8 @@ def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> 
         "updated_at": now,
     }
     taken = session.execute(
-        update(SmsMessage)
-        .where(SmsMessage.id == sms.id, SmsMessage.status == "created")
-        .values(**claim)
-        .execution_options(synchronize_session=False)
+        _TAKE,
+        {"sms_id": sms.id, "provider_": provider.name, "now": now, "attempts_": sms.attempts + 1},
     )
     if cast(CursorResult[Any], taken).rowcount != 1:
         return "skipped"
@@ -228,11 +257,7 @@ def mark_sent(d: Deliverer, sms_id: uuid.UUID, accepted: Accepted, now: datetime
         # One statement where a locked read and an UPDATE were: the row lock of the UPDATE
         # orders it with a receipt's `SELECT … FOR UPDATE`, and its condition is the check.
         sent = session.execute(
-            update(SmsMessage)
-            .where(SmsMessage.id == sms_id, SmsMessage.status == "sending")
-            .values(status="sent", provider_ref=accepted.provider_ref, sent_at=now, updated_at=now)
-            .returning(SmsMessage.report_id, SmsMessage.template, SmsMessage.recipient)
-            .execution_options(synchronize_session=False)
+            _SENT, {"sms_id": sms_id, "ref": accepted.provider_ref, "now": now}
         ).first()
         if sent is not None:
             report_id, template, recipient = sent
