@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from marshmallow import fields
-from sqlalchemy import CursorResult, bindparam, or_, select, update
+from sqlalchemy import CursorResult, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -149,33 +149,36 @@ _LOCKED_WITH_OPT_OUT = (
     .where(SmsMessage.id == bindparam("sms_id"))
     .with_for_update(of=SmsMessage)
 )
-# Taken only if still `created` when the write lands (see `_claim`).
-_TAKE = (
-    update(SmsMessage)
-    .where(SmsMessage.id == bindparam("sms_id"), SmsMessage.status == "created")
-    .values(
-        status="sending",
-        provider=bindparam("provider_"),
-        sending_at=bindparam("now"),
-        attempts=bindparam("attempts_"),
-        due_at=None,
-        updated_at=bindparam("now"),
+
+
+def _moved(from_status: str, **values: Any) -> Update:
+    """An UPDATE of the message `sms_id` that lands only if it is still in `from_status`."""
+    return (
+        update(SmsMessage)
+        .where(SmsMessage.id == bindparam("sms_id"), SmsMessage.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    .execution_options(synchronize_session=False)
+
+
+# Taken only if still `created` when the write lands (see `_claim`).
+_TAKE = _moved(
+    "created",
+    status="sending",
+    provider=bindparam("provider_"),
+    sending_at=bindparam("now"),
+    attempts=bindparam("attempts_"),
+    due_at=None,
+    updated_at=bindparam("now"),
 )
 # `sent`, only if still `sending`, with what the timeline's entry needs.
-_SENT = (
-    update(SmsMessage)
-    .where(SmsMessage.id == bindparam("sms_id"), SmsMessage.status == "sending")
-    .values(
-        status="sent",
-        provider_ref=bindparam("ref"),
-        sent_at=bindparam("now"),
-        updated_at=bindparam("now"),
-    )
-    .returning(SmsMessage.report_id, SmsMessage.template, SmsMessage.recipient)
-    .execution_options(synchronize_session=False)
-)
+_SENT = _moved(
+    "sending",
+    status="sent",
+    provider_ref=bindparam("ref"),
+    sent_at=bindparam("now"),
+    updated_at=bindparam("now"),
+).returning(SmsMessage.report_id, SmsMessage.template, SmsMessage.recipient)
 
 
 def _claim(d: Deliverer, session: Session, sms_id: uuid.UUID, now: datetime) -> SmsMessage | str:
