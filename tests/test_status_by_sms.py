@@ -87,11 +87,13 @@ def answered(intake: IntakeRuntime, notify: NotifyRuntime, question: dict[str, A
 
 def ask(intake: IntakeRuntime, notify: NotifyRuntime, sender: str, text: str) -> list[SmsMessage]:
     """The resident replies `text`; everything that follows runs; the answers notify holds."""
-    before = len(questions(notify))
+    # By id, not by position: questions of one frozen instant come back in any order.
+    before = {question["message_id"] for question in questions(notify)}
     reply(notify, sender, text)
     rows: list[SmsMessage] = []
-    for question in questions(notify)[before:]:
-        rows += answered(intake, notify, question)
+    for question in questions(notify):
+        if question["message_id"] not in before:
+            rows += answered(intake, notify, question)
     return rows
 
 

@@ -61,10 +61,11 @@ def test_a_paid_envelope_makes_the_report_rewarded_and_tells_no_amount_or_phone(
 
 
 def test_a_claim_not_confirmed_closes_the_report(
-    rewards: RewardsRuntime, intake: IntakeRuntime
+    rewards: RewardsRuntime, intake: IntakeRuntime, clock: FrozenClock
 ) -> None:
     agency_id, report_id = new_report(intake)
     claim_id = open_claim(rewards, report_id=report_id)
+    clock.advance(timedelta(minutes=5))  # each step at its own instant: the timeline's order
     act(rewards, claim_id, "verify", by="verifier", confirmed=False, reason="no hazard found")
 
     details = forward(rewards, intake, report_id)
