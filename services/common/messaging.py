@@ -335,19 +335,12 @@ class Messaging:
         """
         if len(written) > 1:
             return self._hand_over_together(written)
-        published: list[uuid.UUID] = []
-        refused: list[uuid.UUID] = []
-        for row in written:
-            if not self._send(row.id, row.task, row.payload, tries=0, retry=False):
-                self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
-                refused.append(row.id)
-                break
-            published.append(row.id)
-        if published:
-            self._sent_marks.add(published)
-        if refused:  # an attempt all the same; rare, so its own statement
-            self._mark(refused, sent=False)
-        return len(published)
+        (row,) = written
+        if not self._send(row.id, row.task, row.payload, tries=0, retry=False):
+            self._refused([row.id])
+            return 0
+        self._sent_marks.add([row.id])
+        return 1
 
     def _hand_over_together(self, written: list[_Written]) -> int:
         """Several rows of one transaction in one round trip to the broker.
@@ -368,12 +361,17 @@ class Messaging:
                     )
         except (BrokerError, BatchPublishError, OSError) as exc:
             BROKER.failed(exc, doing=f"publishing {len(written)} messages")  # once an outage
-            self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
-            self._mark(ids, sent=False)
+            self._refused(ids)
             return 0
         BROKER.recovered()
         self._sent_marks.add(ids)
         return len(ids)
+
+    def _refused(self, ids: list[uuid.UUID]) -> None:
+        """The broker refused the fast path: it stands aside for a while, and the rows count
+        an attempt (rare, so a statement of their own) and are left to the relay."""
+        self._fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
+        self._mark(ids, sent=False)
 
     def _send(
         self, row_id: uuid.UUID, task: str, payload: dict[str, Any], *, tries: int, retry: bool
