@@ -183,10 +183,14 @@ def test_a_party_may_decline_and_the_reporter_hears_the_other_routes(
         if row[1]["params"]["tracking_code"] == declined.tracking_code
     ]
     assert sms["recipient"] == declined.reporter["phone"]
-    assert (
-        "litigation"
-        in outbox_where(mediation, "report_id", equals=str(declined.report_id))[-1][1]["detail"]
-    )
+    # Picked by its event, not by position: the escalation's event was written in the
+    # same frozen instant, and rows of one instant come back in any order.
+    [(_, event)] = [
+        row
+        for row in outbox_where(mediation, "report_id", equals=str(declined.report_id))
+        if row[1]["event"] == "case_declined"
+    ]
+    assert "litigation" in event["detail"]
 
 
 def escalated_sessions(runtime: MediationRuntime, case_id: object) -> list:  # type: ignore[type-arg]
