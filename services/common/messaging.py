@@ -36,6 +36,9 @@ from kombu.exceptions import BatchPublishError  # type: ignore[attr-defined]  # 
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
 from sqlalchemy import (
+    Engine,
+    Executable,
+    Row,
     String,
     Table,
     Text,
@@ -119,6 +122,25 @@ def insert_at_commit(session: Session, table: Table, rows: Sequence[Mapping[str,
     if gathered is None:
         gathered = session.info[_GATHERED_KEY] = GatheredInserts()
     gathered.add(table, rows)
+
+
+def read_committed(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The rows of a plain read (no lock) in a `Messaging.transaction`, of what is committed.
+
+    Before the transaction has sent anything, on PostgreSQL, it goes on an autocommit
+    connection of its own, so no BEGIN goes out for it: a transaction that then writes
+    only its gathered rows (`insert_at_commit`, `Messaging.publish`) stays that one
+    statement. A read at the start of a READ COMMITTED transaction sees the same. Later,
+    or on SQLite, it is a read of the transaction. It never sees what the session holds
+    unflushed.
+    """
+    bind = session.get_bind()
+    if not _connected(session) and isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(statement, params).all()
+    return session.execute(statement, params).all()
 
 
 def _connected(session: Session) -> bool:
@@ -235,6 +257,7 @@ class Messaging:
         self.retry_backoff_max = RETRY_BACKOFF_MAX_SECONDS
         self._fast_path_paused_until = 0.0
         self._outbox_table = cast(Table, outbox.__table__)  # type: ignore[attr-defined]
+        self._processed_table = cast(Table, processed.__table__)  # type: ignore[attr-defined]
         # Tells `transaction` whether anything else was sent in it (SQLAlchemy's own
         # record of a session's connections is private).
         if not event.contains(db.sessions, "after_begin", _note_connected):
@@ -516,15 +539,18 @@ class Messaging:
 
     # -- consuming ---------------------------------------------------------------------
 
-    def consumer(self, contract: Contract) -> Callable[[Handler], Task[Any, Any]]:
+    def consumer(
+        self, contract: Contract, *, claim_at_commit: bool = False
+    ) -> Callable[[Handler], Task[Any, Any]]:
         """Register `handler(session, message)` as the Celery task of `contract`.
 
         The handler runs inside one transaction with the record that the message was
         handled, so it runs to completion exactly once per message id however often the
-        broker delivers it. A failure is tried again after a backoff, `max_retries` times,
-        the wait stored in this service's outbox (`retry_later`); then, or at once for an
-        error that retrying cannot fix (PERMANENT_ERRORS: a message that fails its
-        contract, a value the database refuses), the message is parked.
+        broker delivers it (`handle_once`, whose `claim_at_commit` this passes on). A failure
+        is tried again after a backoff, `max_retries` times, the wait stored in this
+        service's outbox (`retry_later`); then, or at once for an error that retrying
+        cannot fix (PERMANENT_ERRORS: a message that fails its contract, a value the
+        database refuses), the message is parked.
         """
 
         def register(handler: Handler) -> Task[Any, Any]:
@@ -533,7 +559,9 @@ class Messaging:
                 # while the database was away) counts those tries too.
                 tries += task.request.retries or 0
                 try:
-                    self.handle_once(contract, contract.load(message), handler)
+                    self.handle_once(
+                        contract, contract.load(message), handler, claim_at_commit=claim_at_commit
+                    )
                 except PERMANENT_ERRORS as exc:
                     self._settle_failure(task, message, exc, tries=tries, permanent=True)
                 except Exception as exc:
@@ -740,18 +768,33 @@ class Messaging:
             )
         return pruned
 
-    def handle_once(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
+    def handle_once(
+        self,
+        contract: Contract,
+        message: dict[str, Any],
+        handler: Handler,
+        *,
+        claim_at_commit: bool = False,
+    ) -> bool:
         """Run `handler` for `message` unless it already ran; True if it ran now.
 
         A conflict with a twin that committed first is handled here: the same message id
         means the work is done; another id (the same report sent twice) gets one more run,
         in which the handler finds the twin's row by its natural key.
+
+        The message's id is claimed first, before the handler runs, unless
+        `claim_at_commit`: then the claim is a plain INSERT among the rows written at the
+        commit (`insert_at_commit`), and a twin fails there, as a conflict, with nothing of
+        its run kept. That is one round trip less, and a handler that only reads
+        (`read_committed`) and gathers its rows makes its whole transaction one statement.
+        Only for a handler whose every effect is in this transaction: a twin runs it to
+        the end before it finds out.
         """
         message_id: uuid.UUID = message["message_id"]
         conflicts = 0
         while True:
             try:
-                return self._handle(contract, message, handler)
+                return self._handle(contract, message, handler, claim_at_commit=claim_at_commit)
             except IntegrityError:
                 with self.db.sessions() as session:
                     if session.get(self.processed, message_id) is not None:
@@ -761,9 +804,30 @@ class Messaging:
                 if conflicts > 1:
                     raise
 
-    def _handle(self, contract: Contract, message: dict[str, Any], handler: Handler) -> bool:
+    def _handle(
+        self,
+        contract: Contract,
+        message: dict[str, Any],
+        handler: Handler,
+        *,
+        claim_at_commit: bool,
+    ) -> bool:
         message_id: uuid.UUID = message["message_id"]
         with self.transaction() as session:
+            if claim_at_commit:
+                insert_at_commit(
+                    session,
+                    self._processed_table,
+                    [
+                        {
+                            "message_id": message_id,
+                            "task": contract.task,
+                            "processed_at": self.clock.now(),
+                        }
+                    ],
+                )
+                handler(session, message)
+                return True
             # Claim the id and learn whether it was new in one statement. A concurrent twin
             # makes this wait for its commit, then find the id taken: before any effect.
             claimed = session.execute(

@@ -20,7 +20,9 @@ def register(runtime: IntakeRuntime) -> None:
     """Register intake's consumers, and its own callback delivery task, on its Celery app."""
     callback_tasks.register(runtime)
 
-    @runtime.messaging.consumer(RECORD_REPORT_EVENT)
+    # Claimed at the commit: every effect of these is in the transaction, and a twin of the
+    # same event or report meets the first at its row's unique key (record 0037).
+    @runtime.messaging.consumer(RECORD_REPORT_EVENT, claim_at_commit=True)
     def record_report_event(session: Session, message: dict[str, Any]) -> None:
         """Add another service's event to a report's timeline."""
         if not service.record_event(

@@ -14,7 +14,9 @@ from services.mediation.runtime import MediationRuntime
 def register(runtime: MediationRuntime) -> None:
     """Register mediation's consumers on its Celery app."""
 
-    @runtime.messaging.consumer(OPEN_CASE)
+    # Claimed at the commit: every effect is in the transaction, and a twin meets the first
+    # at the case's unique report id (record 0037).
+    @runtime.messaging.consumer(OPEN_CASE, claim_at_commit=True)
     def open_case(session: Session, message: dict[str, Any]) -> None:
         """A dispute arrived from intake: open its case."""
         service.open_case(

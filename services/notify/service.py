@@ -10,11 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import DomainError, NotFound
-from services.common.messaging import Messaging, insert_at_commit
+from services.common.messaging import Messaging, insert_at_commit, read_committed
 from services.common.paging import paged
 from services.common.phones import normalise_mobile
 from services.common.station import Station
@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 
 _SMS_TABLE = cast(Table, SmsMessage.__table__)
 _SMS_COLUMNS = tuple(column.key for column in _SMS_TABLE.columns)
+_KEY_AND_OPT_OUT = select(
+    select(SmsMessage.id)
+    .where(SmsMessage.idempotency_key == bindparam("idempotency_key"))
+    .scalar_subquery(),
+    select(OptOut.phone).where(OptOut.phone == bindparam("recipient")).exists(),
+)
 
 
 def seed_station(session: Session, station: Station) -> int:
@@ -51,15 +57,13 @@ def accept_request(
         recipient = normalise_mobile(recipient)
     except ValueError as exc:
         refused = exc  # recorded as failed below, once the key is known to be new
-    # Whether the key was taken, and whether the number opted out, in one statement.
-    existing_id, opted_out = session.execute(
-        select(
-            select(SmsMessage.id)
-            .where(SmsMessage.idempotency_key == request["idempotency_key"])
-            .scalar_subquery(),
-            select(OptOut.phone).where(OptOut.phone == recipient).exists(),
-        )
-    ).one()
+    # Whether the key was taken, and whether the number opted out, in one statement, read
+    # without opening the transaction: the usual request then writes in one statement.
+    existing_id, opted_out = read_committed(
+        session,
+        _KEY_AND_OPT_OUT,
+        {"idempotency_key": request["idempotency_key"], "recipient": recipient},
+    )[0]
     if existing_id is not None:
         return session.get_one(SmsMessage, existing_id)
     sms = SmsMessage(

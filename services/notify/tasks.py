@@ -21,7 +21,9 @@ def register(runtime: NotifyRuntime) -> None:
     """Register notify's consumers on its Celery app."""
     messaging = runtime.messaging
 
-    @messaging.consumer(SEND_SMS)
+    # Its id claimed at the commit: every effect is in the transaction, and the usual
+    # request is then one statement (the read before it needs no transaction).
+    @messaging.consumer(SEND_SMS, claim_at_commit=True)
     def send_sms(session: Session, message: dict[str, Any]) -> None:
         """Another service asks for an SMS: record it once, queue it or let it wait."""
         service.accept_request(

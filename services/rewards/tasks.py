@@ -15,14 +15,16 @@ def register(runtime: RewardsRuntime) -> None:
     """Register rewards' consumers on its Celery app."""
     messaging = runtime.messaging
 
-    @messaging.consumer(OPEN_HAZARD_CLAIM)
+    # Both claimed at the commit: every effect is in the transaction, and a twin meets the
+    # first at the claim's or nomination's unique report id (record 0037).
+    @messaging.consumer(OPEN_HAZARD_CLAIM, claim_at_commit=True)
     def open_hazard_claim(session: Session, message: dict[str, Any]) -> None:
         """A hazard arrived from intake: open its claim."""
         service.open_hazard_claim(
             session, report=message, messaging=messaging, now=runtime.clock.now()
         )
 
-    @messaging.consumer(OPEN_NOMINATION)
+    @messaging.consumer(OPEN_NOMINATION, claim_at_commit=True)
     def open_nomination(session: Session, message: dict[str, Any]) -> None:
         """A brave act or good deed arrived from intake: open its nomination."""
         service.open_nomination(

@@ -148,7 +148,10 @@ def change(runtime: IntakeRuntime, report_id: uuid.UUID, event: str = "case_open
     """Another service's event for the report, handled as intake's consumer does."""
     message = messages.report_event(report_id, event, NOW + timedelta(minutes=5))
     runtime.messaging.handle_once(
-        RECORD_REPORT_EVENT, message, lambda session, msg: record_in(session, runtime, msg)
+        RECORD_REPORT_EVENT,
+        message,
+        lambda session, msg: record_in(session, runtime, msg),
+        claim_at_commit=True,
     )
 
 

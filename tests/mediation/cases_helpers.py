@@ -42,7 +42,7 @@ def open_case(runtime: MediationRuntime, **overrides: Any) -> uuid.UUID:
             now=runtime.clock.now(),
         )
 
-    assert runtime.messaging.handle_once(OPEN_CASE, message, handler)
+    assert runtime.messaging.handle_once(OPEN_CASE, message, handler, claim_at_commit=True)
     with runtime.db.sessions() as session:
         case_id = session.scalar(select(Case.id).where(Case.report_id == message["report_id"]))
     assert case_id is not None

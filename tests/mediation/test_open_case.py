@@ -25,7 +25,7 @@ def open_case(runtime: MediationRuntime, message: dict[str, object]) -> bool:
             now=runtime.clock.now(),
         )
 
-    return runtime.messaging.handle_once(OPEN_CASE, message, handler)
+    return runtime.messaging.handle_once(OPEN_CASE, message, handler, claim_at_commit=True)
 
 
 def case_of(runtime: MediationRuntime, report_id: object) -> Case:

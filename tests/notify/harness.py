@@ -78,6 +78,7 @@ def accept(
             rules=rules or runtime.rules,
             now=runtime.clock.now(),
         ),
+        claim_at_commit=True,  # as notify's consumer (services/notify/tasks.py)
     )
 
 

@@ -59,6 +59,7 @@ def open_claim(
         lambda session, msg: service.open_hazard_claim(
             session, report=msg, messaging=runtime.messaging, now=runtime.clock.now()
         ),
+        claim_at_commit=True,
     )
     with runtime.db.sessions() as session:
         claim_id = session.scalar(

@@ -76,7 +76,7 @@ def open_nomination(
             now=runtime.clock.now(),
         )
 
-    assert runtime.messaging.handle_once(OPEN_NOMINATION, message, handler)
+    assert runtime.messaging.handle_once(OPEN_NOMINATION, message, handler, claim_at_commit=True)
     with runtime.db.sessions() as session:
         found = session.scalar(
             select(Nomination.id).where(Nomination.report_id == message["report_id"])

@@ -24,6 +24,7 @@ def handle_hazard(runtime: RewardsRuntime, message: dict[str, Any]) -> bool:
         lambda session, msg: service.open_hazard_claim(
             session, report=msg, messaging=runtime.messaging, now=runtime.clock.now()
         ),
+        claim_at_commit=True,
     )
 
 
@@ -38,6 +39,7 @@ def handle_nomination(runtime: RewardsRuntime, message: dict[str, Any]) -> bool:
             rules=runtime.rules,
             now=runtime.clock.now(),
         ),
+        claim_at_commit=True,
     )
 
 
