@@ -28,6 +28,7 @@ from sqlalchemy import event
 from bench import backends
 from bench.environment import overridden
 from bench.runner import distinct_reporters
+from services.common import outbox_marks
 
 
 @contextmanager
@@ -54,6 +55,7 @@ def _intake(redis_url: str, postgres_url: str) -> Iterator[Any]:
         try:
             yield app, key, bodies
         finally:
+            outbox_marks.flush_all()  # while the database is still there
             app.extensions["fengqiao"].db.dispose()
 
 

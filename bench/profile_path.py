@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from bench import backends
 from bench.environment import overridden
 from bench.sustained import steady_reports
+from services.common import outbox_marks
 from services.common.config import SERVICES
 
 WARM_UP_REPORTS = 20
@@ -141,6 +142,7 @@ def _system(redis_url: str, postgres_url: str) -> Iterator[tuple[Any, str, Messa
         try:
             yield app, key, MessagePath(workers, outboxes)
         finally:
+            outbox_marks.flush_all()  # while the databases are still there
             for db, _ in outboxes.values():
                 db.dispose()
 

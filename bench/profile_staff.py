@@ -28,6 +28,7 @@ from bench import backends, staff_rows
 from bench.environment import overridden
 from bench.profile_intake import Counter, per_request, print_top
 from bench.staff import RULES
+from services.common import outbox_marks
 
 WARM_UP = 20  # steps before profiling: connections, caches, first-use imports
 
@@ -93,6 +94,7 @@ def _service(name: str, redis_url: str, postgres_url: str) -> Iterator[Any]:
         try:
             yield app
         finally:
+            outbox_marks.flush_all()  # while the database is still there
             app.extensions["fengqiao"].db.dispose()
 
 
