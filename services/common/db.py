@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -201,6 +201,14 @@ def _forget_last_statements(session: Session, transaction: SessionTransaction) -
         session.info.pop(_LAST_STATEMENTS, None)
 
 
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection on which each statement is its own transaction: no BEGIN, COMMIT or
+    ROLLBACK round trips, and no ORM session (for one statement on a hot path)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
 class Database:
     """One engine and one sessionmaker per service process."""
 
@@ -217,12 +225,9 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
-    @contextmanager
-    def autocommit(self) -> Iterator[Connection]:
-        """A connection on which each statement is its own transaction: no BEGIN, COMMIT or
-        ROLLBACK round trips, and no ORM session (for one statement on a hot path)."""
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            yield conn
+    def autocommit(self) -> AbstractContextManager[Connection]:
+        """A connection on which each statement is its own transaction (`autocommit`)."""
+        return autocommit(self.engine)
 
     @contextmanager
     def reads(self) -> Iterator[Session]:

@@ -65,7 +65,7 @@ from services.common.celery_app import (
 )
 from services.common.clock import Clock
 from services.common.contracts import Contract
-from services.common.db import Database, insert_on_conflict
+from services.common.db import Database, autocommit, insert_on_conflict
 from services.common.logging import mask_personal_data
 from services.common.one_statement import GatheredInserts
 from services.common.outages import BROKER, DATABASE, is_database_outage
@@ -138,7 +138,7 @@ def read_committed(
     """
     bind = session.get_bind()
     if not _connected(session) and isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with autocommit(bind) as conn:
             return conn.execute(statement, params).all()
     return session.execute(statement, params).all()
 

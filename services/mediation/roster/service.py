@@ -49,7 +49,7 @@ class DatabaseDirectory:
         Rows, not objects, through a statement built once: on a staff step the ORM's
         query and objects cost more than the round trip.
         """
-        with self._db().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self._db().autocommit() as conn:
             rows = conn.execute(_LOOKUP, {"staff_id": staff_id}).all()
         if not rows or not rows[0].active:
             return None
